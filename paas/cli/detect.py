@@ -1,0 +1,49 @@
+"""`paas detect`: what paas sees in an app directory, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from paas.cli.options import JsonOption, PathArgument
+
+
+def detect(path: PathArgument = Path("."), json_output: JsonOption = False) -> None:
+    """Print the detected language, runtime version and web command, with the evidence.
+
+    Detectors run in order (Dockerfile, Python, Node.js, Go, Ruby, Java, PHP,
+    static site) and the first that matches wins; the evidence names the file
+    and the rule that decided.
+
+    \b
+    Example:
+      paas detect
+      paas detect ./api --json
+    """
+    from paas.console import get_console
+    from paas.detect import detect as detect_app
+
+    console = get_console()
+    found = detect_app(path)
+    if json_output:
+        console.data(found.to_dict())
+        return
+    pairs: list[tuple[str, object]] = [("language", found.language)]
+    if found.package_manager:
+        pairs.append(("package manager", found.package_manager))
+    if found.framework:
+        pairs.append(("framework", found.framework))
+    if found.runtime_version:
+        source = found.runtime_version_source
+        pairs.append(("runtime", found.runtime_version + (f" (from {source.file})" if source
+                                                         else "")))
+    pairs.append(("web command", found.default_web_command or "(none: the image's own)"))
+    for ev in found.evidence:
+        pairs.append(("evidence", f"{ev.file}: {ev.rule}"))
+    console.fields(pairs, title=f"Detected {found.language} in {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.command()(detect)

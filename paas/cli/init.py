@@ -1,0 +1,60 @@
+"""`paas init`: start an app's paas.yaml, or a whole app from a starter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paas.cli.options import AppOption, PathArgument
+
+
+def init(
+    path: PathArgument = Path("."),
+    template: Annotated[str | None, typer.Option(
+        "--template", "-t", help="Start from a starter app instead: python-flask, "
+        "node-express, go-http, static-site, dockerfile, web-worker.", show_default=False,
+    )] = None,
+    app: AppOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing paas.yaml.")
+                     ] = False,
+) -> None:
+    """Write a commented paas.yaml for the app, from what paas detects.
+
+    With `--template` it copies a starter app into the directory instead
+    (nothing is overwritten). paas.yaml is optional: without it paas reads the
+    Procfile and app.json and detects the rest.
+
+    \b
+    Example:
+      paas init
+      paas init --template python-flask myapp
+    """
+    from paas.console import get_console
+    from paas.errors import UsageError
+    from paas.manifest import MANIFEST_FILE, load_app
+    from paas.names import suggest_app_name
+    from paas.scaffold import copy_template, manifest_text
+
+    console = get_console()
+    if template is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        name = app or suggest_app_name(path.resolve().name)
+        written = copy_template(template, path, name)
+        console.success(f"Created app `{name}` from `{template}` in `{path}` "
+                        f"({len(written)} files); deploy it with `paas push {path}`.")
+        return
+    target = path / MANIFEST_FILE
+    if target.exists() and not force:
+        raise UsageError(f"`{target}` already exists", "Edit it, or pass `--force` to replace it.")
+    spec = load_app(path, name=app)
+    evidence = f"Detected {spec.language or 'nothing to build'}; read: " + (
+        ", ".join(s for s in spec.sources if s != MANIFEST_FILE) or "no Procfile or app.json")
+    target.write_text(manifest_text(spec, evidence))
+    console.success(f"Wrote `{target}` for app `{spec.name}`; check it, then run `paas push`.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.command()(init)

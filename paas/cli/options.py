@@ -1,0 +1,33 @@
+"""Options shared by many commands, so each is spelled and documented once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+AppOption = Annotated[
+    str | None,
+    typer.Option("--app", "-a", help="App name. Default: `name` in paas.yaml, else the "
+                 "directory name.", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+PathArgument = Annotated[
+    Path,
+    typer.Argument(help="The app directory.", show_default="."),
+]
+SettingsOption = Annotated[
+    Path | None,
+    typer.Option("--settings", help="Cluster settings YAML (as `paas cluster info --json` "
+                 "prints them) to render for, instead of the local defaults.",
+                 show_default=False, exists=True, dir_okay=False),
+]
+ImageOption = Annotated[
+    str | None,
+    typer.Option("--image", help="Image reference to render with (best by digest). Default: "
+                 "the app's image in the registry, not yet built.", show_default=False),
+]
+ReleaseOption = Annotated[
+    int, typer.Option("--release", help="Release number to render as (vN).", min=1),
+]

@@ -1,0 +1,301 @@
+"""Rendering: AppSpec + Release + ClusterSettings -> the Kubernetes objects of one release.
+
+A pure function. `paas render` prints its result, `paas eject` writes it to
+files and `paas push` applies it, so the three can never disagree.
+
+Objects come in apply order: the Namespace, the ServiceAccount and the config
+Secret before the workloads that use them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paas.manifest import AppSpec, CronJob, Healthcheck, Process
+from paas.names import CRONJOB_NAME_MAX, object_name
+from paas.render.patches import apply_patches
+from paas.render.sizes import SIZE_TABLE
+from paas.settings import ClusterSettings, Release
+
+Obj = dict[str, Any]
+
+MANAGED_BY = "paas"
+PRESTOP_SECONDS = 5  # long enough for the endpoint to leave every load balancer
+GRACE_SECONDS = 30
+RELEASE_JOB_DEADLINE = 3600
+POD_SECURITY = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
+
+
+def labels(app: str, process: str | None = None, release: Release | None = None
+           ) -> dict[str, str]:
+    """The standard labels of an object of `app`, optionally of one process and release."""
+    out = {"app.kubernetes.io/name": app}
+    if process:
+        out["app.kubernetes.io/component"] = process
+    out["app.kubernetes.io/managed-by"] = MANAGED_BY
+    out["paas.dev/app"] = app
+    if process:
+        out["paas.dev/process"] = process
+    if release:
+        out["paas.dev/release"] = release.name
+    return out
+
+
+def selector(app: str, process: str) -> dict[str, str]:
+    """The labels that select the pods of one process type; stable across releases."""
+    return {"paas.dev/app": app, "paas.dev/process": process}
+
+
+def config_secret_name(app: str, release: Release) -> str:
+    """Each release has its own immutable config Secret, so rollback restores config too."""
+    return object_name(app, "config", release.name)
+
+
+def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Obj]:
+    """Return every object a push of `release` of `app` applies, patches included.
+
+    Raises:
+        RenderError: a `kubernetes.patches` rule matches nothing or cannot apply.
+    """
+    ns = settings.namespace(app.name)
+    objects: list[Obj] = [
+        _namespace(app, ns),
+        _service_account(app, ns),
+        _config_secret(app, release, ns),
+    ]
+    ordered = sorted(app.processes.values(), key=lambda p: (p.name != "web", p.name))
+    objects += [_deployment(app, p, release, settings, ns) for p in ordered]
+    web = app.processes.get("web")
+    if web is not None:
+        objects.append(_service(app, web, ns))
+        objects.append(_ingress(app, settings, ns))
+    for p in ordered:
+        if (p.autoscale.min if p.autoscale else p.replicas) >= 2:
+            objects.append(_pdb(app, p, ns))
+    objects += [_hpa(app, p, ns) for p in ordered if p.autoscale]
+    if app.release_command:
+        objects.append(_job(app, release, ns, "release", app.release_command))
+    if app.postdeploy and release.version == 1:
+        objects.append(_job(app, release, ns, "postdeploy", app.postdeploy))
+    objects += [_cronjob(app, job, release, ns) for job in app.cron]
+    return apply_patches(objects, app.patches)
+
+
+def _meta(name: str, ns: str | None, lbls: dict[str, str]) -> Obj:
+    meta: Obj = {"name": name}
+    if ns:
+        meta["namespace"] = ns
+    meta["labels"] = lbls
+    return meta
+
+
+def _namespace(app: AppSpec, ns: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": _meta(ns, None, {**labels(app.name), **POD_SECURITY})}
+
+
+def _service_account(app: AppSpec, ns: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": _meta(app.name, ns, labels(app.name)),
+            "automountServiceAccountToken": False}
+
+
+def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
+    import base64
+
+    values = {**app.env, **release.config}
+    return {
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": _meta(config_secret_name(app.name, release), ns,
+                          labels(app.name, release=release)),
+        "type": "Opaque",
+        "immutable": True,
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())},
+    }
+
+
+def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:
+    probe: Obj = ({"httpGet": {"path": check.path, "port": "http"}} if check.path
+                  else {"tcpSocket": {"port": "http"}})
+    probe["timeoutSeconds"] = check.timeout
+    if liveness:
+        # Generous: liveness restarts a pod, readiness only takes it out of rotation.
+        probe.update(periodSeconds=max(check.period, 20), failureThreshold=6)
+    else:
+        probe.update(periodSeconds=check.period, failureThreshold=3)
+    return probe
+
+
+def _container(app: AppSpec, release: Release, *, name: str, command: str | None,
+               size: str, port: int) -> Obj:
+    container: Obj = {"name": name, "image": release.image}
+    if command is not None:
+        if release.image_kind == "cnb":
+            # The CNB launcher runs a one-string command through the image's shell with
+            # the buildpacks' environment (PATH, virtualenvs, node_modules/.bin).
+            container["command"] = ["/cnb/lifecycle/launcher"]
+            container["args"] = [command]
+        else:
+            container["command"] = ["/bin/sh", "-c", command]
+    container["env"] = [
+        {"name": "PORT", "value": str(port)},
+        {"name": "PAAS_APP", "value": app.name},
+        {"name": "PAAS_PROCESS", "value": name},
+        {"name": "PAAS_RELEASE", "value": release.name},
+        {"name": "PAAS_COMMIT", "value": release.commit},
+    ]
+    container["envFrom"] = [{"secretRef": {"name": config_secret_name(app.name, release)}}]
+    container["resources"] = SIZE_TABLE[size].resources()
+    read_only = release.image_kind == "cnb"
+    container["securityContext"] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": read_only,
+        "runAsNonRoot": True,
+    }
+    if read_only:
+        container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+    return container
+
+
+def _pod_spec(app: AppSpec, release: Release, container: Obj, *, restart: str) -> Obj:
+    spec: Obj = {
+        "serviceAccountName": app.name,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": restart,
+        "terminationGracePeriodSeconds": GRACE_SECONDS,
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [container],
+    }
+    if "volumeMounts" in container:
+        spec["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    return spec
+
+
+def _deployment(app: AppSpec, process: Process, release: Release, settings: ClusterSettings,
+                ns: str) -> Obj:
+    del settings  # same signature as the other workloads; nothing cluster-specific yet
+    container = _container(app, release, name=process.name, command=process.command,
+                           size=process.size, port=process.port)
+    if process.name == "web":
+        container["ports"] = [{"name": "http", "containerPort": process.port,
+                               "protocol": "TCP"}]
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}}
+        if process.healthcheck:
+            container["readinessProbe"] = _probe(process.healthcheck, process.port,
+                                                 liveness=False)
+            container["livenessProbe"] = _probe(process.healthcheck, process.port,
+                                                liveness=True)
+    elif process.healthcheck:
+        container["ports"] = [{"name": "http", "containerPort": process.port,
+                               "protocol": "TCP"}]
+        container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
+    pod_labels = {**labels(app.name, process.name, release)}
+    spec: Obj = {}
+    if process.autoscale is None:
+        spec["replicas"] = process.replicas
+    spec.update({
+        "revisionHistoryLimit": 5,
+        "selector": {"matchLabels": selector(app.name, process.name)},
+        "strategy": {"type": "RollingUpdate",
+                     "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
+        "template": {
+            "metadata": {"labels": pod_labels},
+            "spec": _pod_spec(app, release, container, restart="Always"),
+        },
+    })
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": _meta(object_name(app.name, process.name), ns,
+                              labels(app.name, process.name, release)),
+            "spec": spec}
+
+
+def _service(app: AppSpec, web: Process, ns: str) -> Obj:
+    del web
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": _meta(object_name(app.name, "web"), ns, labels(app.name, "web")),
+            "spec": {"type": "ClusterIP", "selector": selector(app.name, "web"),
+                     "ports": [{"name": "http", "port": 80, "targetPort": "http",
+                                "protocol": "TCP"}]}}
+
+
+def _ingress(app: AppSpec, settings: ClusterSettings, ns: str) -> Obj:
+    default_host = settings.app_host(app.name)
+    hosts = [default_host, *(d for d in app.domains if d != default_host)]
+    backend = {"service": {"name": object_name(app.name, "web"), "port": {"name": "http"}}}
+    meta = _meta(app.name, ns, labels(app.name, "web"))
+    spec: Obj = {}
+    if settings.ingress_class:
+        spec["ingressClassName"] = settings.ingress_class
+    spec["rules"] = [{"host": h, "http": {"paths": [
+        {"path": "/", "pathType": "Prefix", "backend": backend}]}} for h in hosts]
+    tls = settings.tls
+    if tls.mode == "cert-manager":
+        meta["annotations"] = {"cert-manager.io/cluster-issuer": str(tls.issuer)}
+        spec["tls"] = [{"hosts": hosts, "secretName": object_name(app.name, "tls")}]
+    elif tls.mode == "secret":
+        # A shared (wildcard) certificate covers the cluster domain only; custom
+        # domains need their own certificate, for example through cert-manager.
+        spec["tls"] = [{"hosts": [default_host], "secretName": str(tls.secret)}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta,
+            "spec": spec}
+
+
+def _pdb(app: AppSpec, process: Process, ns: str) -> Obj:
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+            "metadata": _meta(object_name(app.name, process.name), ns,
+                              labels(app.name, process.name)),
+            "spec": {"maxUnavailable": 1,
+                     "selector": {"matchLabels": selector(app.name, process.name)}}}
+
+
+def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
+    assert process.autoscale is not None  # noqa: S101 - callers filter on it
+    scale = process.autoscale
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": _meta(object_name(app.name, process.name), ns,
+                              labels(app.name, process.name)),
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                   "name": object_name(app.name, process.name)},
+                "minReplicas": scale.min, "maxReplicas": scale.max,
+                "metrics": [{"type": "Resource", "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": scale.cpu}}}]}}
+
+
+def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Obj:
+    container = _container(app, release, name=kind, command=command, size="small", port=5000)
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": _meta(object_name(app.name, kind, release.name), ns,
+                              labels(app.name, kind, release)),
+            "spec": {
+                "backoffLimit": 0,
+                "activeDeadlineSeconds": RELEASE_JOB_DEADLINE,
+                "ttlSecondsAfterFinished": 7 * 24 * 3600,
+                "template": {"metadata": {"labels": labels(app.name, kind, release)},
+                             "spec": _pod_spec(app, release, container, restart="Never")}}}
+
+
+def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
+    container = _container(app, release, name=job.name, command=job.command, size=job.size,
+                           port=5000)
+    # The dot keeps cron pods out of every process selector: process types cannot hold one.
+    pod_labels = labels(app.name, f"cron.{job.name}", release)
+    return {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": _meta(object_name(app.name, job.name, limit=CRONJOB_NAME_MAX), ns,
+                              labels(app.name, f"cron.{job.name}", release)),
+            "spec": {
+                "schedule": job.schedule,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"spec": {
+                    "backoffLimit": 0,
+                    "template": {"metadata": {"labels": pod_labels},
+                                 "spec": _pod_spec(app, release, container, restart="Never")}}}}}
