@@ -15,10 +15,10 @@ import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from paas.errors import DetectError, ManifestError
 from paas.names import (
@@ -191,12 +191,24 @@ class KubernetesSpec(_Model):
     patches: list[Patch] = Field(default_factory=list)
 
 
+def _check_process_name(name: str) -> str:
+    if name == "release":
+        raise ValueError("`release` is the release phase: write it as top-level `release:`, "
+                         "not as a process")
+    if problem := process_name_problem(name):
+        raise ValueError(f"process type `{name}` {problem}")
+    return name
+
+
+ProcessName = Annotated[str, AfterValidator(_check_process_name)]
+
+
 class Manifest(_Model):
     """paas.yaml exactly as written."""
 
     name: str | None = None
     build: BuildSpec = Field(default_factory=BuildSpec)
-    processes: dict[str, ProcessSpec] = Field(default_factory=dict)
+    processes: dict[ProcessName, ProcessSpec] = Field(default_factory=dict)
     release: str | None = None
     cron: list[CronSpec] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
@@ -210,16 +222,6 @@ class Manifest(_Model):
             raise ValueError(f"`{value}` {problem}")
         return value
 
-    @field_validator("processes")
-    @classmethod
-    def _process_names(cls, value: dict[str, ProcessSpec]) -> dict[str, ProcessSpec]:
-        for name in value:
-            if name == "release":
-                raise ValueError("`release` is the release phase: write it as top-level "
-                                 "`release:`, not as a process")
-            if problem := process_name_problem(name):
-                raise ValueError(f"process type `{name}` {problem}")
-        return value
 
     @field_validator("env", mode="before")
     @classmethod
@@ -495,7 +497,9 @@ def _reject_repeated_keys(node: yaml.Node, file: str, path: tuple[str | int, ...
 def _dotted(path: Sequence[str | int]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if part == "[key]":
+            continue
+        out += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else (f".{part}" if out else str(part))
     return out
 
 
@@ -552,6 +556,13 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+_BOUNDS = {
+    "greater_than_equal": "greater than or equal to",
+    "less_than_equal": "less than or equal to",
+    "greater_than": "greater than",
+    "less_than": "less than",
+}
+
 _TYPE_MESSAGES = {
     "int_type": "must be an integer",
     "int_parsing": "must be an integer",
@@ -567,7 +578,26 @@ _TYPE_MESSAGES = {
 }
 
 
-def _explain(error: Mapping[str, Any], model: Any) -> tuple[tuple[str | int, ...], str, str]:
+def _non_text_key(node: yaml.Node | None, path: Sequence[str | int]) -> str | None:
+    """The first key under `path` that YAML does not read as a string, as written."""
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if key.tag != "tag:yaml.org,2002:str":
+                return str(key.value)
+    return None
+
+
+def _yaml_type(raw: str) -> str:
+    value = yaml.safe_load(raw)
+    return {bool: "boolean", int: "number", float: "number"}.get(type(value), "non-string")
+
+
+def _explain(error: Mapping[str, Any], model: Any, node: yaml.Node | None = None) -> tuple[tuple[str | int, ...], str, str]:
     """Turn one pydantic error into (path, message, hint) in the user's words."""
     loc = tuple(error["loc"])
     kind = error["type"]
@@ -581,10 +611,13 @@ def _explain(error: Mapping[str, Any], model: Any) -> tuple[tuple[str | int, ...
     if kind == "literal_error":
         allowed = error.get("ctx", {}).get("expected", "")
         return loc, f"must be one of {allowed}", ""
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        ctx = error.get("ctx", {})
-        bound = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ctx.items())
-        return loc, f"must be {bound}", ""
+    if kind in _BOUNDS:
+        bound = next(iter(error.get("ctx", {}).values()), "")
+        return loc, f"must be {_BOUNDS[kind]} {bound}", ""
+    if loc and loc[-1] == "[key]" and kind != "value_error":
+        raw = _non_text_key(node, loc[:-2]) or str(loc[-2])
+        return loc[:-2], f"key `{raw}` is read by YAML as a {_yaml_type(raw)}, not as text", \
+            "Put the key in quotes."
     if kind == "value_error":
         msg = str(error.get("ctx", {}).get("error", error["msg"]))
         return loc, msg, ""
@@ -601,7 +634,7 @@ def _validate(model: type[BaseModel], data: Any, node: yaml.Node | None, file: s
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        loc, message, hint = _explain(errors[0], model)
+        loc, message, hint = _explain(errors[0], model, node)
         if len(errors) > 1:
             more = len(errors) - 1
             hint = f"{hint} ({more} more problem{'s' if more > 1 else ''} after this one.)".strip()
@@ -674,8 +707,10 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
 
     app_name = name or manifest.name or suggest_app_name(root.resolve().name)
     if problem := app_name_problem(app_name):
-        raise ManifestError(f"app name `{app_name}` {problem}",
-                            f"Pick another, like `{suggest_app_name(app_name)}`.")
+        suggestion = suggest_app_name(app_name)
+        raise ManifestError(f"app name `{app_name}` {problem}", (
+            f"Pick another, like `{suggestion}`." if suggestion not in (app_name, "app") else
+            "Pick another with `--app`, or set `name:` in paas.yaml."))
 
     dockerfile = manifest.build.dockerfile
     if dockerfile is not None:
