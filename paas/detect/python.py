@@ -4,9 +4,9 @@ Package manager, first rule that applies (the order of Heroku's Python
 buildpack where the two overlap: an exported ``requirements.txt`` wins):
 
 1. ``requirements.txt`` -> pip
-2. ``pyproject.toml`` with ``uv.lock`` -> uv; with ``poetry.lock`` or a
-   ``[tool.poetry]`` table -> poetry; with ``pdm.lock`` or a ``[tool.pdm]``
-   table -> pdm; otherwise -> pip (``pip install .``)
+2. ``pyproject.toml`` with ``uv.lock`` -> uv, ``poetry.lock`` -> poetry,
+   ``pdm.lock`` -> pdm; else with a ``[tool.poetry]`` table -> poetry, a
+   ``[tool.pdm]`` table -> pdm; otherwise -> pip (``pip install .``)
 3. ``Pipfile`` -> pipenv
 4. ``setup.py`` -> setuptools
 
@@ -111,13 +111,15 @@ def _package_manager(
     if "requirements.txt" in present:
         return "pip", None
     if "pyproject.toml" in present:
-        tool = dict_value(pyproject, "tool")
+        # A lockfile is what the tool last wrote, so it beats a leftover [tool.*] table.
         for manager, lockfile in PYPROJECT_LOCKFILES:
             if app.is_file(lockfile):
                 return manager, Evidence(
                     lockfile, f"{lockfile} is present, so {manager} installs the dependencies"
                 )
-            if manager != "uv" and manager in tool:
+        tool = dict_value(pyproject, "tool")
+        for manager in ("poetry", "pdm"):
+            if manager in tool:
                 return manager, Evidence(
                     "pyproject.toml", f"pyproject.toml has a [tool.{manager}] table"
                 )
