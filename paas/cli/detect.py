@@ -10,7 +10,10 @@ from paas.cli.options import JsonOption, PathArgument
 
 
 def detect(path: PathArgument = Path("."), json_output: JsonOption = False) -> None:
-    """Print the detected language, runtime version and web command, with the evidence.
+    """Show what paas detects in an app directory, and the evidence.
+
+    Prints the language, package manager, requested runtime version and the
+    default web command.
 
     Detectors run in order (Dockerfile, Python, Node.js, Go, Ruby, Java, PHP,
     static site) and the first that matches wins; the evidence names the file

@@ -65,7 +65,7 @@ def eject(
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty directory, "
                                         "replacing files of the same name.")] = False,
 ) -> None:
-    """Write the app's objects as plain YAML files with a kustomization.yaml.
+    """Write the app's objects as YAML files with a kustomization.yaml.
 
     The directory is everything paas would apply, with no paas left in it:
     `kubectl apply -k DIR` deploys the app without paas, so you can leave at

@@ -15,7 +15,7 @@ def version(
     )] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Print the version of paas (and, with `--cluster`, of the Kubernetes cluster).
+    """Print the versions of paas and, with `--cluster`, of the cluster.
 
     \b
     Example:
