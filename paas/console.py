@@ -42,8 +42,9 @@ class Console:
         plain: Force plain output; by default decided from the streams and env.
     """
 
-    def __init__(self, out: IO[str] | None = None, err: IO[str] | None = None,
-                 *, plain: bool | None = None) -> None:
+    def __init__(
+        self, out: IO[str] | None = None, err: IO[str] | None = None, *, plain: bool | None = None
+    ) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.plain = wants_plain(self.out) if plain is None else plain
@@ -54,8 +55,9 @@ class Console:
         from rich.console import Console as RichConsole
         from rich.theme import Theme
 
-        theme = Theme({"name": "bold cyan", "hint": "dim", "ok": "green", "warn": "yellow",
-                       "bad": "bold red"})
+        theme = Theme(
+            {"name": "bold cyan", "hint": "dim", "ok": "green", "warn": "yellow", "bad": "bold red"}
+        )
         if err:
             if self._rich_err is None:
                 self._rich_err = RichConsole(file=self.err, theme=theme, highlight=False)
@@ -107,8 +109,10 @@ class Console:
             if title:
                 print(f"=== {title}", file=self.out)
             for r in cells:
-                print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip(),
-                      file=self.out)
+                print(
+                    "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip(),
+                    file=self.out,
+                )
             self.out.flush()
             return
         from rich.table import Table

@@ -71,8 +71,15 @@ class ManifestError(PaasError):
     exit_code = ExitCode.MANIFEST
     kind = "manifest"
 
-    def __init__(self, message: str, hint: str = "", *, file: str = "", line: int | None = None,
-                 path: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        file: str = "",
+        line: int | None = None,
+        path: str = "",
+    ) -> None:
         place = file + (f":{line}" if line is not None and file else "")
         where = ": ".join(p for p in (place, path) if p)
         super().__init__(f"{where}: {message}" if where else message, hint)

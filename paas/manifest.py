@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from paas.errors import DetectError, ManifestError
 from paas.names import (
@@ -40,10 +48,17 @@ DEFAULT_PORT = 5000
 
 # Heroku dyno sizes, so an app.json formation needs no translation.
 HEROKU_SIZES: dict[str, str] = {
-    "eco": "nano", "free": "nano", "hobby": "nano", "basic": "small",
-    "standard-1x": "small", "standard-2x": "medium",
-    "performance-m": "large", "performance-l": "xlarge",
-    "performance-l-ram": "xlarge", "performance-xl": "xlarge", "performance-2xl": "xlarge",
+    "eco": "nano",
+    "free": "nano",
+    "hobby": "nano",
+    "basic": "small",
+    "standard-1x": "small",
+    "standard-2x": "medium",
+    "performance-m": "large",
+    "performance-l": "xlarge",
+    "performance-l-ram": "xlarge",
+    "performance-xl": "xlarge",
+    "performance-2xl": "xlarge",
 }
 
 _HOSTNAME = re.compile(
@@ -132,8 +147,10 @@ class CronSpec(_Model):
     @classmethod
     def _name(cls, value: str) -> str:
         if not DNS_LABEL.match(value) or len(value) > 30:
-            raise ValueError(f"`{value}` must be a DNS label: lowercase letters, digits and "
-                             "dashes, at most 30 characters")
+            raise ValueError(
+                f"`{value}` must be a DNS label: lowercase letters, digits and "
+                "dashes, at most 30 characters"
+            )
         return value
 
     @field_validator("schedule")
@@ -143,8 +160,10 @@ class CronSpec(_Model):
         if value.strip() in _CRON_MACRO:
             return value.strip()
         if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-            raise ValueError(f"`{value}` is not a cron schedule; write five fields like "
-                             "`0 3 * * *` or a macro like `@daily`")
+            raise ValueError(
+                f"`{value}` is not a cron schedule; write five fields like "
+                "`0 3 * * *` or a macro like `@daily`"
+            )
         return value
 
 
@@ -193,8 +212,9 @@ class KubernetesSpec(_Model):
 
 def _check_process_name(name: str) -> str:
     if name == "release":
-        raise ValueError("`release` is the release phase: write it as top-level `release:`, "
-                         "not as a process")
+        raise ValueError(
+            "`release` is the release phase: write it as top-level `release:`, not as a process"
+        )
     if problem := process_name_problem(name):
         raise ValueError(f"process type `{name}` {problem}")
     return name
@@ -221,7 +241,6 @@ class Manifest(_Model):
         if value is not None and (problem := app_name_problem(value)):
             raise ValueError(f"`{value}` {problem}")
         return value
-
 
     @field_validator("env", mode="before")
     @classmethod
@@ -256,8 +275,10 @@ def _env_strings(value: Any) -> Any:
     out: dict[str, Any] = {}
     for key, item in value.items():
         if not isinstance(key, str) or not ENV_NAME.match(key):
-            raise ValueError(f"`{key}` is not an environment variable name "
-                             "(letters, digits and `_`, not starting with a digit)")
+            raise ValueError(
+                f"`{key}` is not an environment variable name "
+                "(letters, digits and `_`, not starting with a digit)"
+            )
         if isinstance(item, bool):
             out[key] = "true" if item else "false"
         elif isinstance(item, int | float):
@@ -437,25 +458,42 @@ def parse_procfile(text: str, file: str = PROCFILE) -> dict[str, ProcfileEntry]:
             continue
         match = _PROCFILE_LINE.match(line)
         if not match:
-            raise ManifestError(f"cannot read `{line}`", "Each line must be `type: command`, "
-                                "like `web: gunicorn app:app`.", file=file, line=number)
+            raise ManifestError(
+                f"cannot read `{line}`",
+                "Each line must be `type: command`, like `web: gunicorn app:app`.",
+                file=file,
+                line=number,
+            )
         name, command = match.group(1), match.group(2).strip()
         if name != "release" and (problem := process_name_problem(name)):
-            raise ManifestError(f"process type `{name}` {problem}",
-                                f"Rename it, for example to `{suggest_app_name(name)}`.",
-                                file=file, line=number)
+            raise ManifestError(
+                f"process type `{name}` {problem}",
+                f"Rename it, for example to `{suggest_app_name(name)}`.",
+                file=file,
+                line=number,
+            )
         if not command:
-            raise ManifestError(f"process type `{name}` has no command",
-                                f"Write the command after `{name}:`.", file=file, line=number)
+            raise ManifestError(
+                f"process type `{name}` has no command",
+                f"Write the command after `{name}:`.",
+                file=file,
+                line=number,
+            )
         if name in entries:
             first = entries[name].line
-            raise ManifestError(f"process type `{name}` is defined twice (first on line {first})",
-                                "Keep one of the two lines.", file=file, line=number)
+            raise ManifestError(
+                f"process type `{name}` is defined twice (first on line {first})",
+                "Keep one of the two lines.",
+                file=file,
+                line=number,
+            )
         entries[name] = ProcfileEntry(name, command, number)
     if not entries:
-        raise ManifestError("the Procfile defines no process types",
-                            "Add a line like `web: gunicorn app:app`, or delete the empty file.",
-                            file=file)
+        raise ManifestError(
+            "the Procfile defines no process types",
+            "Add a line like `web: gunicorn app:app`, or delete the empty file.",
+            file=file,
+        )
     return entries
 
 
@@ -468,9 +506,12 @@ def _load_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ManifestError(f"cannot parse YAML: {problem}",
-                            "Check the indentation and quoting on that line.",
-                            file=file, line=line) from None
+        raise ManifestError(
+            f"cannot parse YAML: {problem}",
+            "Check the indentation and quoting on that line.",
+            file=file,
+            line=line,
+        ) from None
     except yaml.YAMLError as exc:
         raise ManifestError(f"cannot parse YAML: {exc}", file=file) from None
     if node is not None:
@@ -484,9 +525,13 @@ def _reject_repeated_keys(node: yaml.Node, file: str, path: tuple[str | int, ...
         for key, value in node.value:
             name = str(key.value)
             if name in seen:
-                raise ManifestError(f"key `{name}` appears twice (first on line {seen[name]})",
-                                    "Keep one of the two.", file=file,
-                                    line=key.start_mark.line + 1, path=_dotted(path))
+                raise ManifestError(
+                    f"key `{name}` appears twice (first on line {seen[name]})",
+                    "Keep one of the two.",
+                    file=file,
+                    line=key.start_mark.line + 1,
+                    path=_dotted(path),
+                )
             seen[name] = key.start_mark.line + 1
             _reject_repeated_keys(value, file, (*path, name))
     elif isinstance(node, yaml.SequenceNode):
@@ -499,7 +544,11 @@ def _dotted(path: Sequence[str | int]) -> str:
     for part in path:
         if part == "[key]":
             continue
-        out += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else (f".{part}" if out else str(part))
+        out += (
+            f"[{part}]"
+            if isinstance(part, int) and not isinstance(part, bool)
+            else (f".{part}" if out else str(part))
+        )
     return out
 
 
@@ -534,7 +583,8 @@ def _fields_at(model: Any, path: Sequence[str | int]) -> list[str]:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             info = current.model_fields.get(str(part)) or next(
-                (f for f in current.model_fields.values() if f.alias == part), None)
+                (f for f in current.model_fields.values() if f.alias == part), None
+            )
             if info is None:
                 return []
             current = info.annotation
@@ -544,8 +594,9 @@ def _fields_at(model: Any, path: Sequence[str | int]) -> list[str]:
             return []
     current = _unwrap(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()
-                if not name.startswith("_")]
+        return [
+            f.alias or name for name, f in current.model_fields.items() if not name.startswith("_")
+        ]
     return []
 
 
@@ -597,7 +648,9 @@ def _yaml_type(raw: str) -> str:
     return {bool: "boolean", int: "number", float: "number"}.get(type(value), "non-string")
 
 
-def _explain(error: Mapping[str, Any], model: Any, node: yaml.Node | None = None) -> tuple[tuple[str | int, ...], str, str]:
+def _explain(
+    error: Mapping[str, Any], model: Any, node: yaml.Node | None = None
+) -> tuple[tuple[str | int, ...], str, str]:
     """Turn one pydantic error into (path, message, hint) in the user's words."""
     loc = tuple(error["loc"])
     kind = error["type"]
@@ -605,8 +658,13 @@ def _explain(error: Mapping[str, Any], model: Any, node: yaml.Node | None = None
         key = str(loc[-1])
         known = _fields_at(model, loc[:-1])
         close = difflib.get_close_matches(key, known, n=1)
-        hint = (f"Did you mean `{close[0]}`?" if close else
-                f"Known keys here: {', '.join(f'`{k}`' for k in known)}." if known else "")
+        hint = (
+            f"Did you mean `{close[0]}`?"
+            if close
+            else f"Known keys here: {', '.join(f'`{k}`' for k in known)}."
+            if known
+            else ""
+        )
         return loc, f"unknown key `{key}`", hint
     if kind == "literal_error":
         allowed = error.get("ctx", {}).get("expected", "")
@@ -616,8 +674,11 @@ def _explain(error: Mapping[str, Any], model: Any, node: yaml.Node | None = None
         return loc, f"must be {_BOUNDS[kind]} {bound}", ""
     if loc and loc[-1] == "[key]" and kind != "value_error":
         raw = _non_text_key(node, loc[:-2]) or str(loc[-2])
-        return loc[:-2], f"key `{raw}` is read by YAML as a {_yaml_type(raw)}, not as text", \
-            "Put the key in quotes."
+        return (
+            loc[:-2],
+            f"key `{raw}` is read by YAML as a {_yaml_type(raw)}, not as text",
+            "Put the key in quotes.",
+        )
     if kind == "value_error":
         msg = str(error.get("ctx", {}).get("error", error["msg"]))
         return loc, msg, ""
@@ -628,8 +689,9 @@ def _validate(model: type[BaseModel], data: Any, node: yaml.Node | None, file: s
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ManifestError("must be a mapping of keys like `name:` and `processes:`",
-                            file=file, line=1)
+        raise ManifestError(
+            "must be a mapping of keys like `name:` and `processes:`", file=file, line=1
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -638,8 +700,9 @@ def _validate(model: type[BaseModel], data: Any, node: yaml.Node | None, file: s
         if len(errors) > 1:
             more = len(errors) - 1
             hint = f"{hint} ({more} more problem{'s' if more > 1 else ''} after this one.)".strip()
-        raise ManifestError(message, hint, file=file, line=_line_of(node, loc),
-                            path=_dotted(loc)) from None
+        raise ManifestError(
+            message, hint, file=file, line=_line_of(node, loc), path=_dotted(loc)
+        ) from None
 
 
 def parse_model(model: type[BaseModel], text: str, file: str) -> Any:
@@ -660,8 +723,12 @@ def read_app_json(text: str, file: str = APP_JSON) -> AppJson:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ManifestError(f"cannot parse JSON: {exc.msg}", "Fix the JSON syntax on that line.",
-                            file=file, line=exc.lineno) from None
+        raise ManifestError(
+            f"cannot parse JSON: {exc.msg}",
+            "Fix the JSON syntax on that line.",
+            file=file,
+            line=exc.lineno,
+        ) from None
     # JSON is YAML, so the YAML node tree gives line numbers for validation errors.
     try:
         data, node = _load_yaml(text, file)
@@ -708,16 +775,24 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
     app_name = name or manifest.name or suggest_app_name(root.resolve().name)
     if problem := app_name_problem(app_name):
         suggestion = suggest_app_name(app_name)
-        raise ManifestError(f"app name `{app_name}` {problem}", (
-            f"Pick another, like `{suggestion}`." if suggestion not in (app_name, "app") else
-            "Pick another with `--app`, or set `name:` in paas.yaml."))
+        raise ManifestError(
+            f"app name `{app_name}` {problem}",
+            (
+                f"Pick another, like `{suggestion}`."
+                if suggestion not in (app_name, "app")
+                else "Pick another with `--app`, or set `name:` in paas.yaml."
+            ),
+        )
 
     dockerfile = manifest.build.dockerfile
-    if dockerfile is not None:
-        if not (root / manifest.build.path / dockerfile).is_file():
-            raise ManifestError(f"build.dockerfile: `{dockerfile}` does not exist",
-                                "Fix the path; it is relative to `build.path`.",
-                                file=MANIFEST_FILE, line=_line_of(node, ("build", "dockerfile")))
+    if dockerfile is not None and not (root / manifest.build.path / dockerfile).is_file():
+        raise ManifestError(
+            f"`{dockerfile}` does not exist",
+            "Fix the path; it is relative to `build.path`.",
+            file=MANIFEST_FILE,
+            line=_line_of(node, ("build", "dockerfile")),
+            path="build.dockerfile",
+        )
     detection: Detection | None = None
     if detect_language and dockerfile is None:
         try:
@@ -730,25 +805,43 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
         if detection is not None and detection.language == "dockerfile":
             dockerfile = next(e.file for e in detection.evidence)
 
-    processes = _merge_processes(app_name, manifest, node, procfile, app_json, detection,
-                                 image_has_command=dockerfile is not None or not detect_language)
-    required = tuple(k for k, v in app_json.env.items() if v.required and v.value is None
-                     and v.generator is None and k not in manifest.env)
+    processes = _merge_processes(
+        app_name,
+        manifest,
+        node,
+        procfile=procfile,
+        app_json=app_json,
+        detection=detection,
+        image_has_command=dockerfile is not None or not detect_language,
+    )
+    required = tuple(
+        k
+        for k, v in app_json.env.items()
+        if v.required and v.value is None and v.generator is None and k not in manifest.env
+    )
     generated = tuple(k for k, v in app_json.env.items() if v.generator == "secret")
     env = {k: v.value for k, v in app_json.env.items() if v.value is not None}
     env.update(manifest.env)
 
-    release_command = manifest.release or (procfile["release"].command if "release" in procfile
-                                           else None)
+    release_command = manifest.release or (
+        procfile["release"].command if "release" in procfile else None
+    )
     cron = [CronJob(c.name, c.schedule, c.command, c.size or DEFAULT_SIZE) for c in manifest.cron]
     if not cron:
-        cron = [CronJob(f"cron-{i}", c.schedule, c.command, DEFAULT_SIZE)
-                for i, c in enumerate(app_json.cron, start=1)]
+        cron = [
+            CronJob(f"cron-{i}", c.schedule, c.command, DEFAULT_SIZE)
+            for i, c in enumerate(app_json.cron, start=1)
+        ]
     patches = tuple(
-        PatchRule(p.target, p.merge, p.json_ops,
-                  place=f"{MANIFEST_FILE}:{_line_of(node, ('kubernetes', 'patches', i))}: "
-                        f"kubernetes.patches[{i}]")
-        for i, p in enumerate(manifest.kubernetes.patches))
+        PatchRule(
+            p.target,
+            p.merge,
+            p.json_ops,
+            place=f"{MANIFEST_FILE}:{_line_of(node, ('kubernetes', 'patches', i))}: "
+            f"kubernetes.patches[{i}]",
+        )
+        for i, p in enumerate(manifest.kubernetes.patches)
+    )
     return AppSpec(
         name=app_name,
         processes=processes,
@@ -767,17 +860,26 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
     )
 
 
-def _merge_processes(app: str, manifest: Manifest, node: yaml.Node | None,
-                     procfile: Mapping[str, ProcfileEntry], app_json: AppJson,
-                     detection: Any, *, image_has_command: bool) -> dict[str, Process]:
+def _merge_processes(
+    app: str,
+    manifest: Manifest,
+    node: yaml.Node | None,
+    *,
+    procfile: Mapping[str, ProcfileEntry],
+    app_json: AppJson,
+    detection: Any,
+    image_has_command: bool,
+) -> dict[str, Process]:
     names = [n for n in procfile if n != "release"]
     names += [n for n in manifest.processes if n not in names]
     default_web = getattr(detection, "default_web_command", None)
     if "web" not in names and (default_web or (image_has_command and not names)):
         names.insert(0, "web")
     if not names:
-        raise ManifestError(f"app `{app}` has no start command",
-                            "Add `web:` to the Procfile or `processes.web.command` to paas.yaml.")
+        raise ManifestError(
+            f"app `{app}` has no start command",
+            "Add `web:` to the Procfile or `processes.web.command` to paas.yaml.",
+        )
 
     processes: dict[str, Process] = {}
     for name in names:
@@ -787,15 +889,21 @@ def _merge_processes(app: str, manifest: Manifest, node: yaml.Node | None,
         if command is None and name == "web":
             command = default_web
         if command is None and not (image_has_command and name == "web"):
-            raise ManifestError(f"process type `{name}` has no command",
-                                f"Add `{name}:` to the Procfile or `processes.{name}.command` "
-                                "to paas.yaml.", file=MANIFEST_FILE,
-                                line=_line_of(node, ("processes", name)),
-                                path=f"processes.{name}")
-        size = spec.size or (_heroku_size(formation.size) if formation and formation.size
-                             else DEFAULT_SIZE)
-        replicas = spec.replicas if spec.replicas is not None else (
-            formation.quantity if formation and formation.quantity is not None else 1)
+            raise ManifestError(
+                f"process type `{name}` has no command",
+                f"Add `{name}:` to the Procfile or `processes.{name}.command` to paas.yaml.",
+                file=MANIFEST_FILE,
+                line=_line_of(node, ("processes", name)),
+                path=f"processes.{name}",
+            )
+        size = spec.size or (
+            _heroku_size(formation.size) if formation and formation.size else DEFAULT_SIZE
+        )
+        replicas = (
+            spec.replicas
+            if spec.replicas is not None
+            else (formation.quantity if formation and formation.quantity is not None else 1)
+        )
         healthcheck = spec.healthcheck
         if healthcheck is None:
             healthcheck = Healthcheck(tcp=True) if name == "web" else Healthcheck(disabled=True)

@@ -31,8 +31,10 @@ def app_name_problem(name: str) -> str | None:
     if len(name) > APP_NAME_MAX:
         return f"must be at most {APP_NAME_MAX} characters (it has {len(name)})"
     if not DNS_LABEL.match(name):
-        return ("must be lowercase letters, digits and dashes, start with a letter and not end "
-                "with a dash")
+        return (
+            "must be lowercase letters, digits and dashes, start with a letter and not end "
+            "with a dash"
+        )
     if name in RESERVED_APP_NAMES or name.startswith("kube-"):
         return "is reserved by Kubernetes or paas"
     return None
@@ -45,8 +47,10 @@ def process_name_problem(name: str) -> str | None:
     if len(name) > PROCESS_NAME_MAX:
         return f"must be at most {PROCESS_NAME_MAX} characters (it has {len(name)})"
     if not DNS_LABEL.match(name):
-        return ("must be lowercase letters, digits and dashes, start with a letter and not end "
-                "with a dash")
+        return (
+            "must be lowercase letters, digits and dashes, start with a letter and not end "
+            "with a dash"
+        )
     if name in RESERVED_PROCESS_NAMES:
         return "is reserved for the release phase"
     return None

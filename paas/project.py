@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from paas.manifest import AppSpec, load_app
 from paas.settings import ClusterSettings, Release, image_repository, read_settings
@@ -23,17 +24,25 @@ class LocalRender:
     image_is_placeholder: bool
 
 
-def local_render_inputs(path: Path, *, app_name: str | None, image: str | None,
-                        release: int, settings_file: Path | None) -> LocalRender:
+def local_render_inputs(
+    path: Path, *, app_name: str | None, image: str | None, release: int, settings_file: Path | None
+) -> LocalRender:
     """Read the app at `path` and decide the release to render.
 
     Without `image` the release points at the app's repository with the tag
     `pending`, since no build has happened; a push always deploys by digest.
     """
-    settings = (read_settings(settings_file.read_text(), str(settings_file))
-                if settings_file else ClusterSettings())
+    settings = (
+        read_settings(settings_file.read_text(), str(settings_file))
+        if settings_file
+        else ClusterSettings()
+    )
     app = load_app(path, name=app_name, detect_language=image is None)
     ref = image or f"{image_repository(settings, app.name)}:pending"
-    kind = "dockerfile" if app.dockerfile else "cnb"
-    return LocalRender(app, Release(version=release, image=ref, image_kind=kind), settings,
-                       image_is_placeholder=image is None)
+    kind: Literal["cnb", "dockerfile"] = "dockerfile" if app.dockerfile else "cnb"
+    return LocalRender(
+        app,
+        Release(version=release, image=ref, image_kind=kind),
+        settings,
+        image_is_placeholder=image is None,
+    )

@@ -19,14 +19,14 @@ def templates_dir() -> Path:
     for candidate in (here / "templates", here.parent / "templates"):
         if candidate.is_dir():
             return candidate
-    raise UsageError("the starter templates are missing from this installation",
-                     "Reinstall paas.")
+    raise UsageError("the starter templates are missing from this installation", "Reinstall paas.")
 
 
 def template_names() -> list[str]:
     """The starters `paas init --template` accepts."""
-    return sorted(p.name for p in templates_dir().iterdir()
-                  if p.is_dir() and (p / MANIFEST_FILE).is_file())
+    return sorted(
+        p.name for p in templates_dir().iterdir() if p.is_dir() and (p / MANIFEST_FILE).is_file()
+    )
 
 
 def manifest_text(app: AppSpec, evidence: str) -> str:
@@ -52,8 +52,9 @@ def manifest_text(app: AppSpec, evidence: str) -> str:
         if process.command is not None:
             lines.append(f"    command: {_yaml_scalar(process.command)}")
         lines.append(f"    replicas: {process.replicas}")
-        lines.append(f"    size: {process.size}                # nano, small, medium, large, "
-                     "xlarge")
+        lines.append(
+            f"    size: {process.size}                # nano, small, medium, large, xlarge"
+        )
         if process.name == "web":
             lines.append(f"    port: {process.port}                # paas sets $PORT to this")
             lines.append("    # healthcheck: /healthz     # an HTTP path; default: TCP connect")
@@ -62,7 +63,7 @@ def manifest_text(app: AppSpec, evidence: str) -> str:
         "",
         "# release: python manage.py migrate   # runs before each rollout; failure stops it",
         "# cron:",
-        "#   - {name: nightly, schedule: \"0 3 * * *\", command: python cleanup.py}",
+        '#   - {name: nightly, schedule: "0 3 * * *", command: python cleanup.py}',
         "",
         "env: {}                        # non-secret defaults; `paas config set` overrides",
         "# domains: [www.example.com]",
@@ -86,14 +87,17 @@ def copy_template(name: str, dest: Path, app_name: str) -> list[Path]:
     """
     names = template_names()
     if name not in names:
-        raise UsageError(f"there is no template `{name}`",
-                         f"Pick one of: {', '.join(f'`{n}`' for n in names)}.")
+        raise UsageError(
+            f"there is no template `{name}`", f"Pick one of: {', '.join(f'`{n}`' for n in names)}."
+        )
     source = templates_dir() / name
     files = [p for p in sorted(source.rglob("*")) if p.is_file()]
     clashes = [str(p.relative_to(source)) for p in files if (dest / p.relative_to(source)).exists()]
     if clashes:
-        raise UsageError(f"`{dest}` already has {', '.join(f'`{c}`' for c in clashes[:3])}",
-                         "Run `paas init --template` in an empty directory.")
+        raise UsageError(
+            f"`{dest}` already has {', '.join(f'`{c}`' for c in clashes[:3])}",
+            "Run `paas init --template` in an empty directory.",
+        )
     written = []
     for path in files:
         target = dest / path.relative_to(source)
@@ -101,6 +105,7 @@ def copy_template(name: str, dest: Path, app_name: str) -> list[Path]:
         shutil.copy2(path, target)
         written.append(target)
     manifest = dest / MANIFEST_FILE
-    manifest.write_text(re.sub(r"(?m)^name:.*$", f"name: {app_name}", manifest.read_text(),
-                               count=1))
+    manifest.write_text(
+        re.sub(r"(?m)^name:.*$", f"name: {app_name}", manifest.read_text(), count=1)
+    )
     return written

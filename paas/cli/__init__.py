@@ -17,7 +17,7 @@ from paas.cli import detect, init, render, version
 app = typer.Typer(
     name="paas",
     help="Heroku's push-to-deploy on any Kubernetes cluster.\n\n"
-         "Run `paas COMMAND --help` for the options of one command; docs/cli.md lists them all.",
+    "Run `paas COMMAND --help` for the options of one command; docs/cli.md lists them all.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -28,8 +28,9 @@ app = typer.Typer(
 
 @app.callback()
 def _global(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors.",
-                               envvar="PAAS_DEBUG"),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks of errors.", envvar="PAAS_DEBUG"
+    ),
 ) -> None:
     """Heroku's push-to-deploy on any Kubernetes cluster."""
     if debug:
@@ -49,7 +50,7 @@ def expand_aliases(argv: list[str]) -> list[str]:
             continue
         match = _ALIAS.match(arg)
         if match:
-            return [*argv[:i], match.group(1), match.group(2), *argv[i + 1:]]
+            return [*argv[:i], match.group(1), match.group(2), *argv[i + 1 :]]
         break
     return argv
 
@@ -88,8 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # the boundary: anything unexpected is a bug, shown briefly
         if debug:
             raise
-        print(f"error: unexpected {type(error).__name__}: {error}\n"
-              "hint: run again with `--debug` for the traceback, and report it.", file=sys.stderr)
+        print(
+            f"error: unexpected {type(error).__name__}: {error}\n"
+            "hint: run again with `--debug` for the traceback, and report it.",
+            file=sys.stderr,
+        )
         return int(ExitCode.FAILURE)
     return int(result) if isinstance(result, int) else 0
 

@@ -39,8 +39,9 @@ def detect(path: PathArgument = Path("."), json_output: JsonOption = False) -> N
         pairs.append(("framework", found.framework))
     if found.runtime_version:
         source = found.runtime_version_source
-        pairs.append(("runtime", found.runtime_version + (f" (from {source.file})" if source
-                                                         else "")))
+        pairs.append(
+            ("runtime", found.runtime_version + (f" (from {source.file})" if source else ""))
+        )
     pairs.append(("web command", found.default_web_command or "(none: the image's own)"))
     for ev in found.evidence:
         pairs.append(("evidence", f"{ev.file}: {ev.rule}"))

@@ -12,13 +12,20 @@ from paas.cli.options import AppOption, PathArgument
 
 def init(
     path: PathArgument = Path("."),
-    template: Annotated[str | None, typer.Option(
-        "--template", "-t", help="Start from a starter app instead: python-flask, "
-        "node-express, go-http, static-site, dockerfile, web-worker.", show_default=False,
-    )] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-t",
+            help="Start from a starter app instead: python-flask, "
+            "node-express, go-http, static-site, dockerfile, web-worker.",
+            show_default=False,
+        ),
+    ] = None,
     app: AppOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing paas.yaml.")
-                     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing paas.yaml.")
+    ] = False,
 ) -> None:
     """Write a commented paas.yaml for the app, from what paas detects.
 
@@ -42,15 +49,18 @@ def init(
         path.mkdir(parents=True, exist_ok=True)
         name = app or suggest_app_name(path.resolve().name)
         written = copy_template(template, path, name)
-        console.success(f"Created app `{name}` from `{template}` in `{path}` "
-                        f"({len(written)} files); deploy it with `paas push {path}`.")
+        console.success(
+            f"Created app `{name}` from `{template}` in `{path}` "
+            f"({len(written)} files); deploy it with `paas push {path}`."
+        )
         return
     target = path / MANIFEST_FILE
     if target.exists() and not force:
         raise UsageError(f"`{target}` already exists", "Edit it, or pass `--force` to replace it.")
     spec = load_app(path, name=app)
     evidence = f"Detected {spec.language or 'nothing to build'}; read: " + (
-        ", ".join(s for s in spec.sources if s != MANIFEST_FILE) or "no Procfile or app.json")
+        ", ".join(s for s in spec.sources if s != MANIFEST_FILE) or "no Procfile or app.json"
+    )
     target.write_text(manifest_text(spec, evidence))
     console.success(f"Wrote `{target}` for app `{spec.name}`; check it, then run `paas push`.")
 

@@ -9,8 +9,12 @@ import typer
 
 AppOption = Annotated[
     str | None,
-    typer.Option("--app", "-a", help="App name. Default: `name` in paas.yaml, else the "
-                 "directory name.", show_default=False),
+    typer.Option(
+        "--app",
+        "-a",
+        help="App name. Default: `name` in paas.yaml, else the directory name.",
+        show_default=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 PathArgument = Annotated[
@@ -19,15 +23,25 @@ PathArgument = Annotated[
 ]
 SettingsOption = Annotated[
     Path | None,
-    typer.Option("--settings", help="Cluster settings YAML (as `paas cluster info --json` "
-                 "prints them) to render for, instead of the local defaults.",
-                 show_default=False, exists=True, dir_okay=False),
+    typer.Option(
+        "--settings",
+        help="Cluster settings YAML (as `paas cluster info --json` "
+        "prints them) to render for, instead of the local defaults.",
+        show_default=False,
+        exists=True,
+        dir_okay=False,
+    ),
 ]
 ImageOption = Annotated[
     str | None,
-    typer.Option("--image", help="Image reference to render with (best by digest). Default: "
-                 "the app's image in the registry, not yet built.", show_default=False),
+    typer.Option(
+        "--image",
+        help="Image reference to render with (best by digest). Default: "
+        "the app's image in the registry, not yet built.",
+        show_default=False,
+    ),
 ]
 ReleaseOption = Annotated[
-    int, typer.Option("--release", help="Release number to render as (vN).", min=1),
+    int,
+    typer.Option("--release", help="Release number to render as (vN).", min=1),
 ]

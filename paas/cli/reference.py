@@ -25,8 +25,9 @@ def help_text(path: tuple[str, ...]) -> str:
     from paas.cli import app
 
     root = typer.main.get_command(app)
-    ctx = root.make_context("paas", [*path, "--help"], resilient_parsing=True,
-                            terminal_width=88, max_content_width=88)
+    ctx = root.make_context(
+        "paas", [*path, "--help"], resilient_parsing=True, terminal_width=88, max_content_width=88
+    )
     command: Any = root
     for name in path:
         command = command.get_command(ctx, name)

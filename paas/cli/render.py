@@ -42,12 +42,15 @@ def render(
     from paas.render.output import to_yaml
 
     console = get_console()
-    inputs = local_render_inputs(path, app_name=app, image=image, release=release,
-                                 settings_file=settings)
+    inputs = local_render_inputs(
+        path, app_name=app, image=image, release=release, settings_file=settings
+    )
     objects = render_objects(inputs.app, inputs.release, inputs.settings)
     if inputs.image_is_placeholder:
-        console.info(f"No image yet: showing `{inputs.release.image}`; `paas push` deploys the "
-                     "built image by digest.")
+        console.info(
+            f"No image yet: showing `{inputs.release.image}`; `paas push` deploys the "
+            "built image by digest."
+        )
     if json_output:
         console.data({"apiVersion": "v1", "kind": "List", "items": objects})
     else:
@@ -55,15 +58,21 @@ def render(
 
 
 def eject(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the files to.",
-                                      show_default=False)],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Directory to write the files to.", show_default=False),
+    ],
     path: PathArgument = Path("."),
     app: AppOption = None,
     image: ImageOption = None,
     release: ReleaseOption = 1,
     settings: SettingsOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty directory, "
-                                        "replacing files of the same name.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a non-empty directory, replacing files of the same name."
+        ),
+    ] = False,
 ) -> None:
     """Write the app's objects as YAML files with a kustomization.yaml.
 
@@ -82,13 +91,16 @@ def eject(
     from paas.render.output import eject_files, write_tree
 
     console = get_console()
-    inputs = local_render_inputs(path, app_name=app, image=image, release=release,
-                                 settings_file=settings)
+    inputs = local_render_inputs(
+        path, app_name=app, image=image, release=release, settings_file=settings
+    )
     files = eject_files(render_objects(inputs.app, inputs.release, inputs.settings))
     written = write_tree(files, out, force=force)
     if inputs.image_is_placeholder:
-        console.warn(f"No image yet: the files use `{inputs.release.image}`; pass `--image` "
-                     "with a built image's digest.")
+        console.warn(
+            f"No image yet: the files use `{inputs.release.image}`; pass `--image` "
+            "with a built image's digest."
+        )
     console.success(f"Wrote {len(written)} files to `{out}`; deploy with `kubectl apply -k {out}`.")
 
 

@@ -10,9 +10,13 @@ from paas.cli.options import JsonOption
 
 
 def version(
-    cluster: Annotated[bool, typer.Option(
-        "--cluster", help="Also ask the cluster of the current kube context for its version.",
-    )] = False,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="Also ask the cluster of the current kube context for its version.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Print the versions of paas and, with `--cluster`, of the cluster.

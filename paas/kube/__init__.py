@@ -25,8 +25,9 @@ def load_client(context: str | None = None) -> object:
             config.load_incluster_config()
             return client.ApiClient()
         except ConfigException:
-            raise ClusterError(f"no usable kubeconfig: {exc}",
-                               "Set `KUBECONFIG` or run `paas doctor`.") from None
+            raise ClusterError(
+                f"no usable kubeconfig: {exc}", "Set `KUBECONFIG` or run `paas doctor`."
+            ) from None
 
 
 def server_version(context: str | None = None) -> str:
@@ -42,7 +43,8 @@ def server_version(context: str | None = None) -> str:
     try:
         info = api.get_code(_request_timeout=5)
     except (HTTPError, OSError, client.ApiException) as exc:
-        raise ClusterError(f"cannot reach the cluster: {exc}",
-                           "Check `KUBECONFIG` and that the API server is up; "
-                           "`paas doctor` says more.") from None
+        raise ClusterError(
+            f"cannot reach the cluster: {exc}",
+            "Check `KUBECONFIG` and that the API server is up; `paas doctor` says more.",
+        ) from None
     return str(info.git_version)

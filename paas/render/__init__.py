@@ -29,8 +29,7 @@ POD_SECURITY = {
 }
 
 
-def labels(app: str, process: str | None = None, release: Release | None = None
-           ) -> dict[str, str]:
+def labels(app: str, process: str | None = None, release: Release | None = None) -> dict[str, str]:
     """The standard labels of an object of `app`, optionally of one process and release."""
     out = {"app.kubernetes.io/name": app}
     if process:
@@ -93,14 +92,20 @@ def _meta(name: str, ns: str | None, lbls: dict[str, str]) -> Obj:
 
 
 def _namespace(app: AppSpec, ns: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": _meta(ns, None, {**labels(app.name), **POD_SECURITY})}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": _meta(ns, None, {**labels(app.name), **POD_SECURITY}),
+    }
 
 
 def _service_account(app: AppSpec, ns: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": _meta(app.name, ns, labels(app.name)),
-            "automountServiceAccountToken": False}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(app.name, ns, labels(app.name)),
+        "automountServiceAccountToken": False,
+    }
 
 
 def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
@@ -108,9 +113,11 @@ def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
 
     values = {**app.env, **release.config}
     return {
-        "apiVersion": "v1", "kind": "Secret",
-        "metadata": _meta(config_secret_name(app.name, release), ns,
-                          labels(app.name, release=release)),
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(
+            config_secret_name(app.name, release), ns, labels(app.name, release=release)
+        ),
         "type": "Opaque",
         "immutable": True,
         "data": {k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())},
@@ -118,8 +125,11 @@ def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
 
 
 def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:
-    probe: Obj = ({"httpGet": {"path": check.path, "port": "http"}} if check.path
-                  else {"tcpSocket": {"port": "http"}})
+    probe: Obj = (
+        {"httpGet": {"path": check.path, "port": "http"}}
+        if check.path
+        else {"tcpSocket": {"port": "http"}}
+    )
     probe["timeoutSeconds"] = check.timeout
     if liveness:
         # Generous: liveness restarts a pod, readiness only takes it out of rotation.
@@ -129,8 +139,9 @@ def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:
     return probe
 
 
-def _container(app: AppSpec, release: Release, *, name: str, command: str | None,
-               size: str, port: int) -> Obj:
+def _container(
+    app: AppSpec, release: Release, *, name: str, command: str | None, size: str, port: int
+) -> Obj:
     container: Obj = {"name": name, "image": release.image}
     if command is not None:
         if release.image_kind == "cnb":
@@ -157,7 +168,7 @@ def _container(app: AppSpec, release: Release, *, name: str, command: str | None
         "runAsNonRoot": True,
     }
     if read_only:
-        container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+        container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108
     return container
 
 
@@ -176,51 +187,67 @@ def _pod_spec(app: AppSpec, release: Release, container: Obj, *, restart: str) -
     return spec
 
 
-def _deployment(app: AppSpec, process: Process, release: Release, settings: ClusterSettings,
-                ns: str) -> Obj:
+def _deployment(
+    app: AppSpec, process: Process, release: Release, settings: ClusterSettings, ns: str
+) -> Obj:
     del settings  # same signature as the other workloads; nothing cluster-specific yet
-    container = _container(app, release, name=process.name, command=process.command,
-                           size=process.size, port=process.port)
+    container = _container(
+        app,
+        release,
+        name=process.name,
+        command=process.command,
+        size=process.size,
+        port=process.port,
+    )
     if process.name == "web":
-        container["ports"] = [{"name": "http", "containerPort": process.port,
-                               "protocol": "TCP"}]
+        container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
         container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}}
         if process.healthcheck:
-            container["readinessProbe"] = _probe(process.healthcheck, process.port,
-                                                 liveness=False)
-            container["livenessProbe"] = _probe(process.healthcheck, process.port,
-                                                liveness=True)
+            container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
+            container["livenessProbe"] = _probe(process.healthcheck, process.port, liveness=True)
     elif process.healthcheck:
-        container["ports"] = [{"name": "http", "containerPort": process.port,
-                               "protocol": "TCP"}]
+        container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
         container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
     pod_labels = {**labels(app.name, process.name, release)}
     spec: Obj = {}
     if process.autoscale is None:
         spec["replicas"] = process.replicas
-    spec.update({
-        "revisionHistoryLimit": 5,
-        "selector": {"matchLabels": selector(app.name, process.name)},
-        "strategy": {"type": "RollingUpdate",
-                     "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
-        "template": {
-            "metadata": {"labels": pod_labels},
-            "spec": _pod_spec(app, release, container, restart="Always"),
-        },
-    })
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": _meta(object_name(app.name, process.name), ns,
-                              labels(app.name, process.name, release)),
-            "spec": spec}
+    spec.update(
+        {
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": selector(app.name, process.name)},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
+            },
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": _pod_spec(app, release, container, restart="Always"),
+            },
+        }
+    )
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(
+            object_name(app.name, process.name), ns, labels(app.name, process.name, release)
+        ),
+        "spec": spec,
+    }
 
 
 def _service(app: AppSpec, web: Process, ns: str) -> Obj:
     del web
-    return {"apiVersion": "v1", "kind": "Service",
-            "metadata": _meta(object_name(app.name, "web"), ns, labels(app.name, "web")),
-            "spec": {"type": "ClusterIP", "selector": selector(app.name, "web"),
-                     "ports": [{"name": "http", "port": 80, "targetPort": "http",
-                                "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(object_name(app.name, "web"), ns, labels(app.name, "web")),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(app.name, "web"),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
 
 
 def _ingress(app: AppSpec, settings: ClusterSettings, ns: str) -> Obj:
@@ -231,8 +258,10 @@ def _ingress(app: AppSpec, settings: ClusterSettings, ns: str) -> Obj:
     spec: Obj = {}
     if settings.ingress_class:
         spec["ingressClassName"] = settings.ingress_class
-    spec["rules"] = [{"host": h, "http": {"paths": [
-        {"path": "/", "pathType": "Prefix", "backend": backend}]}} for h in hosts]
+    spec["rules"] = [
+        {"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        for h in hosts
+    ]
     tls = settings.tls
     if tls.mode == "cert-manager":
         meta["annotations"] = {"cert-manager.io/cluster-issuer": str(tls.issuer)}
@@ -241,61 +270,97 @@ def _ingress(app: AppSpec, settings: ClusterSettings, ns: str) -> Obj:
         # A shared (wildcard) certificate covers the cluster domain only; custom
         # domains need their own certificate, for example through cert-manager.
         spec["tls"] = [{"hosts": [default_host], "secretName": str(tls.secret)}]
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta,
-            "spec": spec}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec}
 
 
 def _pdb(app: AppSpec, process: Process, ns: str) -> Obj:
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": _meta(object_name(app.name, process.name), ns,
-                              labels(app.name, process.name)),
-            "spec": {"maxUnavailable": 1,
-                     "selector": {"matchLabels": selector(app.name, process.name)}}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(object_name(app.name, process.name), ns, labels(app.name, process.name)),
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": selector(app.name, process.name)},
+        },
+    }
 
 
 def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
-    assert process.autoscale is not None  # noqa: S101 - callers filter on it
+    assert process.autoscale is not None
     scale = process.autoscale
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": _meta(object_name(app.name, process.name), ns,
-                              labels(app.name, process.name)),
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                   "name": object_name(app.name, process.name)},
-                "minReplicas": scale.min, "maxReplicas": scale.max,
-                "metrics": [{"type": "Resource", "resource": {
-                    "name": "cpu",
-                    "target": {"type": "Utilization", "averageUtilization": scale.cpu}}}]}}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": _meta(object_name(app.name, process.name), ns, labels(app.name, process.name)),
+        "spec": {
+            "scaleTargetRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": object_name(app.name, process.name),
+            },
+            "minReplicas": scale.min,
+            "maxReplicas": scale.max,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": scale.cpu},
+                    },
+                }
+            ],
+        },
+    }
 
 
 def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Obj:
     container = _container(app, release, name=kind, command=command, size="small", port=5000)
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": _meta(object_name(app.name, kind, release.name), ns,
-                              labels(app.name, kind, release)),
-            "spec": {
-                "backoffLimit": 0,
-                "activeDeadlineSeconds": RELEASE_JOB_DEADLINE,
-                "ttlSecondsAfterFinished": 7 * 24 * 3600,
-                "template": {"metadata": {"labels": labels(app.name, kind, release)},
-                             "spec": _pod_spec(app, release, container, restart="Never")}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _meta(
+            object_name(app.name, kind, release.name), ns, labels(app.name, kind, release)
+        ),
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": RELEASE_JOB_DEADLINE,
+            "ttlSecondsAfterFinished": 7 * 24 * 3600,
+            "template": {
+                "metadata": {"labels": labels(app.name, kind, release)},
+                "spec": _pod_spec(app, release, container, restart="Never"),
+            },
+        },
+    }
 
 
 def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
-    container = _container(app, release, name=job.name, command=job.command, size=job.size,
-                           port=5000)
+    container = _container(
+        app, release, name=job.name, command=job.command, size=job.size, port=5000
+    )
     # The dot keeps cron pods out of every process selector: process types cannot hold one.
     pod_labels = labels(app.name, f"cron.{job.name}", release)
-    return {"apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": _meta(object_name(app.name, job.name, limit=CRONJOB_NAME_MAX), ns,
-                              labels(app.name, f"cron.{job.name}", release)),
-            "spec": {
-                "schedule": job.schedule,
-                "timeZone": "Etc/UTC",
-                "concurrencyPolicy": "Forbid",
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"spec": {
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _meta(
+            object_name(app.name, job.name, limit=CRONJOB_NAME_MAX),
+            ns,
+            labels(app.name, f"cron.{job.name}", release),
+        ),
+        "spec": {
+            "schedule": job.schedule,
+            "timeZone": "Etc/UTC",
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "spec": {
                     "backoffLimit": 0,
-                    "template": {"metadata": {"labels": pod_labels},
-                                 "spec": _pod_spec(app, release, container, restart="Never")}}}}}
+                    "template": {
+                        "metadata": {"labels": pod_labels},
+                        "spec": _pod_spec(app, release, container, restart="Never"),
+                    },
+                }
+            },
+        },
+    }

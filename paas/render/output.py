@@ -43,8 +43,10 @@ def write_tree(files: dict[str, str], out: Path, *, force: bool = False) -> list
     if out.exists() and not out.is_dir():
         raise UsageError(f"`{out}` exists and is not a directory", "Choose another `--out`.")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise UsageError(f"`{out}` is not empty",
-                         "Choose an empty or new directory, or pass `--force` to overwrite.")
+        raise UsageError(
+            f"`{out}` is not empty",
+            "Choose an empty or new directory, or pass `--force` to overwrite.",
+        )
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in files.items():

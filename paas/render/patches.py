@@ -40,9 +40,7 @@ def strategic_merge(base: Any, patch: Any, key: str = "") -> Any:
             return {k: copy.deepcopy(v) for k, v in patch.items() if v is not None}
         merged = dict(base)
         for name, value in patch.items():
-            if value is None:
-                merged.pop(name, None)
-            elif isinstance(value, dict) and value.get("$patch") == "delete":
+            if value is None or (isinstance(value, dict) and value.get("$patch") == "delete"):
                 merged.pop(name, None)
             else:
                 merged[name] = strategic_merge(base.get(name), value, name)
@@ -59,8 +57,14 @@ def _merge_list(base: list[Any], patch: list[Any], keys: tuple[str, ...]) -> lis
         if key is None:
             merged.append(copy.deepcopy(item))
             continue
-        index = next((i for i, old in enumerate(merged)
-                      if isinstance(old, dict) and old.get(key) == item[key]), None)
+        index = next(
+            (
+                i
+                for i, old in enumerate(merged)
+                if isinstance(old, dict) and old.get(key) == item[key]
+            ),
+            None,
+        )
         if item.get("$patch") == "delete":
             if index is not None:
                 del merged[index]
@@ -87,8 +91,9 @@ def _describe(rule: PatchRule) -> str:
     return "{" + ", ".join(f"{k}: {v}" for k, v in fields.items()) + "}"
 
 
-def apply_patches(objects: list[dict[str, Any]], rules: tuple[PatchRule, ...]
-                  ) -> list[dict[str, Any]]:
+def apply_patches(
+    objects: list[dict[str, Any]], rules: tuple[PatchRule, ...]
+) -> list[dict[str, Any]]:
     """Apply every patch rule in order; return new objects.
 
     Raises:
@@ -101,8 +106,10 @@ def apply_patches(objects: list[dict[str, Any]], rules: tuple[PatchRule, ...]
         hits = [i for i, obj in enumerate(out) if _matches(rule, obj)]
         if not hits:
             names = ", ".join(f"{o['kind']}/{o['metadata']['name']}" for o in out)
-            raise RenderError(f"{rule.place}: target {_describe(rule)} matches no object",
-                              f"Fix the target; the objects are: {names}.")
+            raise RenderError(
+                f"{rule.place}: target {_describe(rule)} matches no object",
+                f"Fix the target; the objects are: {names}.",
+            )
         for i in hits:
             if rule.merge is not None:
                 out[i] = strategic_merge(out[i], rule.merge)
@@ -115,9 +122,11 @@ def apply_patches(objects: list[dict[str, Any]], rules: tuple[PatchRule, ...]
                     out[i] = jsonpatch.apply_patch(target, rule.json_ops or [])
                 except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
                     name = f"{out[i]['kind']}/{out[i]['metadata']['name']}"
-                    raise RenderError(f"{rule.place}: cannot apply the JSON patch to `{name}`: "
-                                      f"{exc}", "Check each `path`: for `add` the parent must "
-                                      "exist; escape `/` in keys as `~1`.") from None
+                    raise RenderError(
+                        f"{rule.place}: cannot apply the JSON patch to `{name}`: {exc}",
+                        "Check each `path`: for `add` the parent must "
+                        "exist; escape `/` in keys as `~1`.",
+                    ) from None
                 if out[i]["metadata"].get("annotations") == {}:
                     del out[i]["metadata"]["annotations"]
     return out

@@ -71,24 +71,32 @@ def test_the_product_example_manifest_is_valid(tmp_path: Path) -> None:
     assert [(c.name, c.schedule) for c in app.cron] == [("nightly", "0 3 * * *")]
     assert app.env == {"LOG_LEVEL": "info"}
     assert app.domains == ("hello.example.com",)
-    assert [p.place for p in app.patches] == ["paas.yaml:24: kubernetes.patches[0]",
-                                              "paas.yaml:26: kubernetes.patches[1]"]
+    assert [p.place for p in app.patches] == [
+        "paas.yaml:24: kubernetes.patches[0]",
+        "paas.yaml:26: kubernetes.patches[1]",
+    ]
     assert app.build.env == {"PIP_INDEX_URL": "https://pypi.example.com"}
     assert app.sources == ("paas.yaml",)
 
 
 def test_paas_yaml_wins_over_procfile_which_wins_over_app_json_and_detection(
-        tmp_path: Path) -> None:
-    app = load_app(write(tmp_path, {
-        "requirements.txt": "flask\n",
-        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
-        "Procfile": "web: gunicorn app:app --workers 4\nworker: python worker.py\n"
-                    "release: ./migrate\n",
-        "app.json": '{"formation": {"web": {"quantity": 3, "size": "standard-2x"},'
-                    ' "worker": {"quantity": 2}}, "env": {"A": "from-app-json", "B": "b"}}',
-        "paas.yaml": "processes:\n  worker: {command: python other.py, replicas: 5}\n"
-                     "env: {A: from-paas-yaml}\n",
-    }))
+    tmp_path: Path,
+) -> None:
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "requirements.txt": "flask\n",
+                "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+                "Procfile": "web: gunicorn app:app --workers 4\nworker: python worker.py\n"
+                "release: ./migrate\n",
+                "app.json": '{"formation": {"web": {"quantity": 3, "size": "standard-2x"},'
+                ' "worker": {"quantity": 2}}, "env": {"A": "from-app-json", "B": "b"}}',
+                "paas.yaml": "processes:\n  worker: {command: python other.py, replicas: 5}\n"
+                "env: {A: from-paas-yaml}\n",
+            },
+        )
+    )
     web, worker = app.processes["web"], app.processes["worker"]
     assert web.command == "gunicorn app:app --workers 4"  # Procfile over detection
     assert (web.replicas, web.size) == (3, "medium")  # app.json formation, Heroku size mapped
@@ -100,10 +108,15 @@ def test_paas_yaml_wins_over_procfile_which_wins_over_app_json_and_detection(
 
 
 def test_detection_gives_the_web_command_when_nothing_else_does(tmp_path: Path) -> None:
-    app = load_app(write(tmp_path, {
-        "requirements.txt": "flask\ngunicorn\n",
-        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
-    }))
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "requirements.txt": "flask\ngunicorn\n",
+                "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+            },
+        )
+    )
     assert app.processes["web"].command is not None
     assert "app:app" in app.processes["web"].command
     assert app.processes["web"].healthcheck is not None
@@ -118,13 +131,18 @@ def test_app_name_defaults_to_the_directory_name_made_valid(tmp_path: Path) -> N
 
 
 def test_app_json_env_required_generated_and_postdeploy(tmp_path: Path) -> None:
-    app = load_app(write(tmp_path, {
-        "Procfile": "web: ./run\n",
-        "app.json": '{"env": {"SECRET_KEY": {"generator": "secret"}, "TOKEN": {"required": true},'
-                    ' "OPTIONAL": {"required": false}, "PORTS": 3, "DEBUG": true},'
-                    ' "scripts": {"postdeploy": "./seed"},'
-                    ' "cron": [{"command": "./tick", "schedule": "*/5 * * * *"}]}',
-    }))
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "Procfile": "web: ./run\n",
+                "app.json": '{"env": {"SECRET_KEY": {"generator": "secret"}, "TOKEN": {"required": true},'
+                ' "OPTIONAL": {"required": false}, "PORTS": 3, "DEBUG": true},'
+                ' "scripts": {"postdeploy": "./seed"},'
+                ' "cron": [{"command": "./tick", "schedule": "*/5 * * * *"}]}',
+            },
+        )
+    )
     assert app.required_env == ("TOKEN",)
     assert app.generated_env == ("SECRET_KEY",)
     assert app.env == {"PORTS": "3", "DEBUG": "true"}
@@ -133,19 +151,33 @@ def test_app_json_env_required_generated_and_postdeploy(tmp_path: Path) -> None:
 
 
 def test_env_values_may_be_numbers_and_booleans(tmp_path: Path) -> None:
-    app = load_app(write(tmp_path, {"paas.yaml": "processes: {web: {command: x}}\n"
-                                                 "env: {WORKERS: 4, DEBUG: false, RATIO: 0.5}\n"}))
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "paas.yaml": "processes: {web: {command: x}}\n"
+                "env: {WORKERS: 4, DEBUG: false, RATIO: 0.5}\n"
+            },
+        )
+    )
     assert app.env == {"WORKERS": "4", "DEBUG": "false", "RATIO": "0.5"}
 
 
 def test_healthcheck_forms(tmp_path: Path) -> None:
-    app = load_app(write(tmp_path, {"paas.yaml": """\
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "paas.yaml": """\
 processes:
   web: {command: a, healthcheck: {path: /up, timeout: 2, period: 4}}
   tcp: {command: b, healthcheck: {tcp: true}}
   quiet: {command: c, healthcheck: none}
   off2: {command: d, healthcheck: false}
-"""}))
+"""
+            },
+        )
+    )
     web = app.processes["web"].healthcheck
     assert web is not None
     assert (web.path, web.timeout, web.period) == ("/up", 2, 4)
@@ -163,9 +195,16 @@ def test_dockerfile_app_web_uses_the_image_command(tmp_path: Path) -> None:
 
 
 def test_build_dockerfile_in_paas_yaml_skips_detection(tmp_path: Path) -> None:
-    app = load_app(write(tmp_path, {"docker/app.Dockerfile": "FROM scratch\n",
-                                    "package.json": "{}",
-                                    "paas.yaml": "build: {dockerfile: docker/app.Dockerfile}\n"}))
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "docker/app.Dockerfile": "FROM scratch\n",
+                "package.json": "{}",
+                "paas.yaml": "build: {dockerfile: docker/app.Dockerfile}\n",
+            },
+        )
+    )
     assert app.dockerfile == "docker/app.Dockerfile"
     assert app.language == "dockerfile"
 
@@ -173,46 +212,78 @@ def test_build_dockerfile_in_paas_yaml_skips_detection(tmp_path: Path) -> None:
 # ---- errors: each a one-sentence message with the place and the fix
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("name: hello\nprocesses:\n  web:\n    command: x\n    port: eighty\n",
-     "paas.yaml:5: processes.web.port: must be an integer"),
-    ("name: hello\nprocesses:\n  web:\n    comand: x\n",
-     "paas.yaml:4: processes.web.comand: unknown key `comand` Did you mean `command`?"),
-    ("nmae: hello\n", "paas.yaml:1: nmae: unknown key `nmae` Did you mean `name`?"),
-    ("name: Hello_World\n",
-     "paas.yaml:1: name: `Hello_World` must be lowercase letters, digits and dashes, start with "
-     "a letter and not end with a dash"),
-    ("name: " + "a" * 41 + "\n", "paas.yaml:1: name: `" + "a" * 41
-     + "` must be at most 40 characters (it has 41)"),
-    ("processes:\n  web:\n    command: x\n    size: huge\n",
-     "paas.yaml:4: processes.web.size: must be one of 'nano', 'small', 'medium', 'large' or "
-     "'xlarge'"),
-    ("processes:\n  web:\n    command: x\n    replicas: -1\n",
-     "paas.yaml:4: processes.web.replicas: must be greater than or equal to 0"),
-    ("processes:\n  web:\n    command: x\n    autoscale: {min: 5, max: 2}\n",
-     "paas.yaml:4: processes.web.autoscale: min (5) must not be greater than max (2)"),
-    ("processes:\n  web:\n    command: x\n    healthcheck: healthz\n",
-     "paas.yaml:4: processes.web.healthcheck: path `healthz` must start with `/`"),
-    ("processes:\n  Web_1:\n    command: x\n",
-     "paas.yaml:2: processes.Web_1: process type `Web_1` must be lowercase letters, digits and dashes, "
-     "start with a letter and not end with a dash"),
-    ("cron:\n  - {name: x, schedule: every day, command: y}\nprocesses: {web: {command: z}}\n",
-     "paas.yaml:2: cron[0].schedule: `every day` is not a cron schedule; write five fields like "
-     "`0 3 * * *` or a macro like `@daily`"),
-    ("domains: [not a host]\nprocesses: {web: {command: z}}\n",
-     "paas.yaml:1: domains: `not a host` is not a host name like `www.example.com`"),
-    ("env: {1BAD: x}\nprocesses: {web: {command: z}}\n",
-     "paas.yaml:1: env: `1BAD` is not an environment variable name (letters, digits and `_`, "
-     "not starting with a digit)"),
-    ("kubernetes:\n  patches:\n    - target: {kind: Ingress}\n",
-     "paas.yaml:3: kubernetes.patches[0]: set exactly one of `merge` or `json`"),
-    ("- just\n- a list\n", "paas.yaml:1: must be a mapping of keys like `name:` and "
-     "`processes:`"),
-    ("name: a\nname: b\n", "paas.yaml:2: key `name` appears twice (first on line 1) Keep one of "
-     "the two."),
-])
-def test_manifest_errors_name_file_line_and_path(tmp_path: Path, text: str,
-                                                  expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "name: hello\nprocesses:\n  web:\n    command: x\n    port: eighty\n",
+            "paas.yaml:5: processes.web.port: must be an integer",
+        ),
+        (
+            "name: hello\nprocesses:\n  web:\n    comand: x\n",
+            "paas.yaml:4: processes.web.comand: unknown key `comand` Did you mean `command`?",
+        ),
+        ("nmae: hello\n", "paas.yaml:1: nmae: unknown key `nmae` Did you mean `name`?"),
+        (
+            "name: Hello_World\n",
+            "paas.yaml:1: name: `Hello_World` must be lowercase letters, digits and dashes, start with "
+            "a letter and not end with a dash",
+        ),
+        (
+            "name: " + "a" * 41 + "\n",
+            "paas.yaml:1: name: `" + "a" * 41 + "` must be at most 40 characters (it has 41)",
+        ),
+        (
+            "processes:\n  web:\n    command: x\n    size: huge\n",
+            "paas.yaml:4: processes.web.size: must be one of 'nano', 'small', 'medium', 'large' or "
+            "'xlarge'",
+        ),
+        (
+            "processes:\n  web:\n    command: x\n    replicas: -1\n",
+            "paas.yaml:4: processes.web.replicas: must be greater than or equal to 0",
+        ),
+        (
+            "processes:\n  web:\n    command: x\n    autoscale: {min: 5, max: 2}\n",
+            "paas.yaml:4: processes.web.autoscale: min (5) must not be greater than max (2)",
+        ),
+        (
+            "processes:\n  web:\n    command: x\n    healthcheck: healthz\n",
+            "paas.yaml:4: processes.web.healthcheck: path `healthz` must start with `/`",
+        ),
+        (
+            "processes:\n  Web_1:\n    command: x\n",
+            "paas.yaml:2: processes.Web_1: process type `Web_1` must be lowercase letters, digits and dashes, "
+            "start with a letter and not end with a dash",
+        ),
+        (
+            "cron:\n  - {name: x, schedule: every day, command: y}\nprocesses: {web: {command: z}}\n",
+            "paas.yaml:2: cron[0].schedule: `every day` is not a cron schedule; write five fields like "
+            "`0 3 * * *` or a macro like `@daily`",
+        ),
+        (
+            "domains: [not a host]\nprocesses: {web: {command: z}}\n",
+            "paas.yaml:1: domains: `not a host` is not a host name like `www.example.com`",
+        ),
+        (
+            "env: {1BAD: x}\nprocesses: {web: {command: z}}\n",
+            "paas.yaml:1: env: `1BAD` is not an environment variable name (letters, digits and `_`, "
+            "not starting with a digit)",
+        ),
+        (
+            "kubernetes:\n  patches:\n    - target: {kind: Ingress}\n",
+            "paas.yaml:3: kubernetes.patches[0]: set exactly one of `merge` or `json`",
+        ),
+        (
+            "- just\n- a list\n",
+            "paas.yaml:1: must be a mapping of keys like `name:` and `processes:`",
+        ),
+        (
+            "name: a\nname: b\n",
+            "paas.yaml:2: key `name` appears twice (first on line 1) Keep one of the two.",
+        ),
+    ],
+)
+def test_manifest_errors_name_file_line_and_path(tmp_path: Path, text: str, expected: str) -> None:
     assert error_of(tmp_path, {"paas.yaml": text}) == expected
 
 
@@ -230,13 +301,15 @@ def test_several_errors_are_counted(tmp_path: Path) -> None:
 def test_empty_procfile(tmp_path: Path) -> None:
     assert error_of(tmp_path, {"Procfile": "# nothing yet\n\n"}) == (
         "Procfile: the Procfile defines no process types Add a line like `web: gunicorn app:app`,"
-        " or delete the empty file.")
+        " or delete the empty file."
+    )
 
 
 def test_procfile_with_a_duplicate_type(tmp_path: Path) -> None:
     assert error_of(tmp_path, {"Procfile": "web: a\nworker: b\nweb: c\n"}) == (
         "Procfile:3: process type `web` is defined twice (first on line 1) Keep one of the two "
-        "lines.")
+        "lines."
+    )
 
 
 def test_procfile_bad_line_and_empty_command() -> None:
@@ -249,7 +322,9 @@ def test_procfile_bad_line_and_empty_command() -> None:
 def test_procfile_parses_comments_and_spacing() -> None:
     entries = parse_procfile("# comment\nweb:    gunicorn app:app  \n\nworker:python w.py\n")
     assert {k: (v.command, v.line) for k, v in entries.items()} == {
-        "web": ("gunicorn app:app", 2), "worker": ("python w.py", 4)}
+        "web": ("gunicorn app:app", 2),
+        "worker": ("python w.py", 4),
+    }
 
 
 def test_app_json_errors() -> None:
@@ -259,7 +334,8 @@ def test_app_json_errors() -> None:
     with pytest.raises(ManifestError) as caught:
         read_app_json('{\n  "formation": {\n    "web": {"size": "gigantic"}\n  }\n}')
     assert str(caught.value).startswith(
-        "app.json:3: formation.web.size: `gigantic` is not a dyno size")
+        "app.json:3: formation.web.size: `gigantic` is not a dyno size"
+    )
     with pytest.raises(ManifestError, match=r"unknown key `scirpts` Did you mean `scripts`\?"):
         read_app_json('{"scirpts": {}}')
 
@@ -272,23 +348,27 @@ def test_no_language_no_dockerfile_no_procfile(tmp_path: Path) -> None:
 
 
 def test_a_process_without_command(tmp_path: Path) -> None:
-    assert error_of(tmp_path, {"paas.yaml": "processes:\n  web: {command: a}\n  worker: {}\n"}) \
-        == ("paas.yaml:3: processes.worker: process type `worker` has no command Add `worker:` to "
-            "the Procfile or `processes.worker.command` to paas.yaml.")
+    assert error_of(tmp_path, {"paas.yaml": "processes:\n  web: {command: a}\n  worker: {}\n"}) == (
+        "paas.yaml:3: processes.worker: process type `worker` has no command Add `worker:` to "
+        "the Procfile or `processes.worker.command` to paas.yaml."
+    )
 
 
 def test_invalid_app_name_from_the_command_line(tmp_path: Path) -> None:
     write(tmp_path, {"Procfile": "web: x\n"})
     with pytest.raises(ManifestError) as caught:
         load_app(tmp_path, name="kube-system")
-    assert str(caught.value) == ("app name `kube-system` is reserved by Kubernetes or paas Pick "
-                                 "another with `--app`, or set `name:` in paas.yaml.")
+    assert str(caught.value) == (
+        "app name `kube-system` is reserved by Kubernetes or paas Pick "
+        "another with `--app`, or set `name:` in paas.yaml."
+    )
 
 
 def test_a_yaml_boolean_key_is_explained(tmp_path: Path) -> None:
     assert error_of(tmp_path, {"paas.yaml": "processes:\n  off: {command: x}\n"}) == (
         "paas.yaml:1: processes: key `off` is read by YAML as a boolean, not as text Put the key "
-        "in quotes.")
+        "in quotes."
+    )
 
 
 def test_read_manifest_returns_the_model() -> None:

@@ -24,8 +24,15 @@ FIXTURES = ROOT / "tests" / "fixtures" / "apps"
 def paas(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
     env.update(NO_COLOR="1", COLUMNS="100")
-    return subprocess.run([sys.executable, "-m", "paas", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "paas", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_version() -> None:
@@ -51,8 +58,13 @@ def test_no_arguments_shows_help_and_fails_as_usage() -> None:
 
 def test_heroku_topic_verb_alias_is_split() -> None:
     assert expand_aliases(["config:set", "A=1"]) == ["config", "set", "A=1"]
-    assert expand_aliases(["--debug", "apps:info", "-a", "x"]) == ["--debug", "apps", "info",
-                                                                  "-a", "x"]
+    assert expand_aliases(["--debug", "apps:info", "-a", "x"]) == [
+        "--debug",
+        "apps",
+        "info",
+        "-a",
+        "x",
+    ]
     assert expand_aliases(["render", "a:b"]) == ["render", "a:b"]
     result = paas("config:set", "A=1")
     assert result.returncode == 2
@@ -82,21 +94,40 @@ def test_render_prints_valid_objects(tmp_path: Path) -> None:
     result = paas("render", TEMPLATES / "python-flask")
     assert result.returncode == 0, result.stderr
     objects = list(yaml.safe_load_all(result.stdout))
-    assert [o["kind"] for o in objects] == ["Namespace", "ServiceAccount", "Secret", "Deployment",
-                                           "Service", "Ingress"]
-    assert result.stderr == ("No image yet: showing `localhost:5000/python-flask:pending`; "
-                             "`paas push` deploys the built image by digest.\n")
+    assert [o["kind"] for o in objects] == [
+        "Namespace",
+        "ServiceAccount",
+        "Secret",
+        "Deployment",
+        "Service",
+        "Ingress",
+    ]
+    assert result.stderr == (
+        "No image yet: showing `localhost:5000/python-flask:pending`; "
+        "`paas push` deploys the built image by digest.\n"
+    )
     as_json = json.loads(paas("render", TEMPLATES / "python-flask", "--json").stdout)
     assert as_json["items"] == objects
 
 
 def test_render_with_image_settings_and_release(tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
-    settings.write_text("domain: apps.example.com\nregistry: r.example.com\n"
-                        "tls: {mode: cert-manager, issuer: le}\n")
+    settings.write_text(
+        "domain: apps.example.com\nregistry: r.example.com\ntls: {mode: cert-manager, issuer: le}\n"
+    )
     image = "r.example.com/web@sha256:" + "f" * 64
-    result = paas("render", TEMPLATES / "go-http", "--app", "web", "--image", image,
-                  "--release", "4", "--settings", settings)
+    result = paas(
+        "render",
+        TEMPLATES / "go-http",
+        "--app",
+        "web",
+        "--image",
+        image,
+        "--release",
+        "4",
+        "--settings",
+        settings,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     objects = {o["kind"]: o for o in yaml.safe_load_all(result.stdout)}
@@ -107,29 +138,53 @@ def test_render_with_image_settings_and_release(tmp_path: Path) -> None:
     assert objects["Ingress"]["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "le"}
 
 
-@pytest.mark.parametrize(("files", "code", "stderr"), [
-    ({"paas.yaml": "name: x\nprocesses:\n  web:\n    port: [1\n"}, 3,
-     "error: paas.yaml:5: cannot parse YAML: expected ',' or ']', but got '<stream end>'\n"
-     "hint: Check the indentation and quoting on that line.\n"),
-    ({"paas.yaml": "name: x\nprocesses:\n  web:\n    comand: ./run\n"}, 3,
-     "error: paas.yaml:4: processes.web.comand: unknown key `comand`\n"
-     "hint: Did you mean `command`?\n"),
-    ({"Procfile": "\n# empty\n"}, 3,
-     "error: Procfile: the Procfile defines no process types\n"
-     "hint: Add a line like `web: gunicorn app:app`, or delete the empty file.\n"),
-    ({"Procfile": "web: a\nweb: b\n"}, 3,
-     "error: Procfile:2: process type `web` is defined twice (first on line 1)\n"
-     "hint: Keep one of the two lines.\n"),
-    ({"paas.yaml": "name: Bad_Name\n"}, 3,
-     "error: paas.yaml:1: name: `Bad_Name` must be lowercase letters, digits and dashes, start "
-     "with a letter and not end with a dash\n"),
-    ({"paas.yaml": "processes: {web: {command: x}}\nkubernetes:\n  patches:\n"
-                   "    - {target: {kind: CronJob}, merge: {spec: {suspend: true}}}\n"}, 5,
-     None),
-    ({"README.md": "nothing to run\n"}, 4, None),
-])
+@pytest.mark.parametrize(
+    ("files", "code", "stderr"),
+    [
+        (
+            {"paas.yaml": "name: x\nprocesses:\n  web:\n    port: [1\n"},
+            3,
+            "error: paas.yaml:5: cannot parse YAML: expected ',' or ']', but got '<stream end>'\n"
+            "hint: Check the indentation and quoting on that line.\n",
+        ),
+        (
+            {"paas.yaml": "name: x\nprocesses:\n  web:\n    comand: ./run\n"},
+            3,
+            "error: paas.yaml:4: processes.web.comand: unknown key `comand`\n"
+            "hint: Did you mean `command`?\n",
+        ),
+        (
+            {"Procfile": "\n# empty\n"},
+            3,
+            "error: Procfile: the Procfile defines no process types\n"
+            "hint: Add a line like `web: gunicorn app:app`, or delete the empty file.\n",
+        ),
+        (
+            {"Procfile": "web: a\nweb: b\n"},
+            3,
+            "error: Procfile:2: process type `web` is defined twice (first on line 1)\n"
+            "hint: Keep one of the two lines.\n",
+        ),
+        (
+            {"paas.yaml": "name: Bad_Name\n"},
+            3,
+            "error: paas.yaml:1: name: `Bad_Name` must be lowercase letters, digits and dashes, start "
+            "with a letter and not end with a dash\n",
+        ),
+        (
+            {
+                "paas.yaml": "processes: {web: {command: x}}\nkubernetes:\n  patches:\n"
+                "    - {target: {kind: CronJob}, merge: {spec: {suspend: true}}}\n"
+            },
+            5,
+            None,
+        ),
+        ({"README.md": "nothing to run\n"}, 4, None),
+    ],
+)
 def test_bad_input_is_one_clear_error_with_a_distinct_code_and_nothing_written(
-        tmp_path: Path, files: dict[str, str], code: int, stderr: str | None) -> None:
+    tmp_path: Path, files: dict[str, str], code: int, stderr: str | None
+) -> None:
     app = tmp_path / "app"
     app.mkdir()
     for name, text in files.items():
@@ -151,13 +206,15 @@ def test_bad_input_is_one_clear_error_with_a_distinct_code_and_nothing_written(
 def test_patch_matching_nothing_names_the_place(tmp_path: Path) -> None:
     (tmp_path / "paas.yaml").write_text(
         "name: p\nprocesses: {web: {command: x}}\nkubernetes:\n  patches:\n"
-        "    - {target: {kind: CronJob}, merge: {spec: {suspend: true}}}\n")
+        "    - {target: {kind: CronJob}, merge: {spec: {suspend: true}}}\n"
+    )
     result = paas("render", tmp_path)
     assert result.returncode == 5
     assert result.stderr.startswith(
         "error: paas.yaml:5: kubernetes.patches[0]: target {kind: CronJob} matches no object\n"
         "hint: Fix the target; the objects are: Namespace/p, ServiceAccount/p, "
-        "Secret/p-config-v1, Deployment/p-web, Service/p-web, Ingress/p.\n")
+        "Secret/p-config-v1, Deployment/p-web, Service/p-web, Ingress/p.\n"
+    )
 
 
 def test_eject_writes_a_loadable_kustomization(tmp_path: Path) -> None:
@@ -175,8 +232,10 @@ def test_eject_writes_a_loadable_kustomization(tmp_path: Path) -> None:
         kubernetes_validate.validate(obj, "1.33.0", strict=True)
     again = paas("eject", TEMPLATES / "web-worker", "--out", out)
     assert again.returncode == 2
-    assert again.stderr == (f"error: `{out}` is not empty\nhint: Choose an empty or new "
-                            "directory, or pass `--force` to overwrite.\n")
+    assert again.stderr == (
+        f"error: `{out}` is not empty\nhint: Choose an empty or new "
+        "directory, or pass `--force` to overwrite.\n"
+    )
 
 
 def test_init_writes_a_manifest_that_loads_back(tmp_path: Path) -> None:
@@ -185,8 +244,9 @@ def test_init_writes_a_manifest_that_loads_back(tmp_path: Path) -> None:
     (app / "paas.yaml").unlink(missing_ok=True)
     result = paas("init", app)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == (f"Wrote `{app / 'paas.yaml'}` for app `gettingstarted`; check it, "
-                             "then run `paas push`.\n")
+    assert result.stderr == (
+        f"Wrote `{app / 'paas.yaml'}` for app `gettingstarted`; check it, then run `paas push`.\n"
+    )
     text = (app / "paas.yaml").read_text()
     assert text.startswith("# paas.yaml: how paas builds and runs this app.")
     rendered = paas("render", app)
@@ -204,8 +264,9 @@ def test_init_from_a_template(tmp_path: Path) -> None:
     assert yaml.safe_load((target / "paas.yaml").read_text())["name"] == "myshop"
     unknown = paas("init", "--template", "cobol", tmp_path / "x")
     assert unknown.returncode == 2
-    assert unknown.stderr.startswith("error: there is no template `cobol`\nhint: Pick one of: "
-                                     "`dockerfile`, `go-http`, ")
+    assert unknown.stderr.startswith(
+        "error: there is no template `cobol`\nhint: Pick one of: `dockerfile`, `go-http`, "
+    )
     clash = paas("init", "--template", "node-express", target)
     assert clash.returncode == 2
     assert "already has" in clash.stderr

@@ -24,9 +24,13 @@ DIGEST = "sha256:" + "ab12" * 16
 
 def _render_dir(app_dir: Path, settings: ClusterSettings) -> str:
     app = load_app(app_dir)
-    release = Release(version=3, image=f"{settings.registry}/{app.name}@{DIGEST}",
-                      config={"GREETING": "Hello from config"}, commit="3f2a1c9",
-                      image_kind="dockerfile" if app.dockerfile else "cnb")
+    release = Release(
+        version=3,
+        image=f"{settings.registry}/{app.name}@{DIGEST}",
+        config={"GREETING": "Hello from config"},
+        commit="3f2a1c9",
+        image_kind="dockerfile" if app.dockerfile else "cnb",
+    )
     return to_yaml(render(app, release, settings))
 
 
@@ -44,8 +48,12 @@ OPTION_CASES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
 
 
 def test_every_starter_and_option_case_has_a_golden_file() -> None:
-    assert STARTERS == sorted(["dockerfile", "go-http", "node-express", "python-flask",
-                               "static-site", "web-worker"])
+    assert (
+        sorted(
+            ["dockerfile", "go-http", "node-express", "python-flask", "static-site", "web-worker"]
+        )
+        == STARTERS
+    )
     expected = {f"starter-{s}.yaml" for s in STARTERS} | {f"option-{c}.yaml" for c in OPTION_CASES}
     assert {p.name for p in GOLDEN.glob("*.yaml")} == expected
 
@@ -59,7 +67,9 @@ def test_starter_renders_as_golden(starter: str) -> None:
 @pytest.mark.parametrize("case", OPTION_CASES)
 def test_option_case_renders_as_golden(case: str) -> None:
     settings_file = CASES / case / "settings.yaml"
-    settings = (read_settings(settings_file.read_text(), "settings.yaml")
-                if settings_file.exists() else
-                ClusterSettings(domain="apps.example.net", registry="registry.example.net"))
+    settings = (
+        read_settings(settings_file.read_text(), "settings.yaml")
+        if settings_file.exists()
+        else ClusterSettings(domain="apps.example.net", registry="registry.example.net")
+    )
     _check(f"option-{case}", _render_dir(CASES / case, settings))

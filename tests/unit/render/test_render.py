@@ -37,26 +37,32 @@ def test_every_golden_object_is_valid_for_kubernetes_1_33(golden: Path) -> None:
 
 
 def test_patch_that_matches_nothing_is_an_error(tmp_path: Path) -> None:
-    app = app_with(tmp_path, """\
+    app = app_with(
+        tmp_path,
+        """\
 processes:
   web: {command: ./web}
 kubernetes:
   patches:
     - target: {kind: Deployment, process: wrker}
       merge: {spec: {replicas: 3}}
-""")
+""",
+    )
     with pytest.raises(RenderError) as caught:
         render(app, RELEASE, ClusterSettings())
     assert caught.value.exit_code == ExitCode.RENDER
     name = tmp_path.name.lower().replace("_", "-")
     assert str(caught.value).startswith(
         "paas.yaml:5: kubernetes.patches[0]: target {kind: Deployment, process: wrker} matches no "
-        "object Fix the target; the objects are: Namespace/")
+        "object Fix the target; the objects are: Namespace/"
+    )
     assert f"Deployment/{name}-web" in str(caught.value)
 
 
 def test_json_patch_that_cannot_apply_names_the_object(tmp_path: Path) -> None:
-    app = app_with(tmp_path, """\
+    app = app_with(
+        tmp_path,
+        """\
 name: jp
 processes:
   web: {command: ./web}
@@ -64,26 +70,44 @@ kubernetes:
   patches:
     - target: {kind: Service}
       json: [{op: replace, path: /spec/nothing/here, value: 1}]
-""")
-    with pytest.raises(RenderError, match=r"^paas.yaml:6: kubernetes.patches\[0\]: cannot apply "
-                                          r"the JSON patch to `Service/jp-web`"):
+""",
+    )
+    with pytest.raises(
+        RenderError,
+        match=r"^paas.yaml:6: kubernetes.patches\[0\]: cannot apply "
+        r"the JSON patch to `Service/jp-web`",
+    ):
         render(app, RELEASE, ClusterSettings())
 
 
 def test_strategic_merge_lists_and_directives() -> None:
-    base = {"containers": [{"name": "web", "env": [{"name": "A", "value": "1"}],
-                            "image": "x"}],
-            "tolerations": [{"key": "a"}], "keep": 1, "drop": 2}
-    patch = {"containers": [{"name": "web", "env": [{"name": "A", "value": "2"},
-                                                    {"name": "B", "value": "3"}]},
-                            {"name": "sidecar", "image": "y"}],
-             "tolerations": [{"key": "b"}], "drop": None}
+    base = {
+        "containers": [{"name": "web", "env": [{"name": "A", "value": "1"}], "image": "x"}],
+        "tolerations": [{"key": "a"}],
+        "keep": 1,
+        "drop": 2,
+    }
+    patch = {
+        "containers": [
+            {"name": "web", "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]},
+            {"name": "sidecar", "image": "y"},
+        ],
+        "tolerations": [{"key": "b"}],
+        "drop": None,
+    }
     merged = strategic_merge(base, patch)
-    assert merged == {"containers": [{"name": "web", "image": "x",
-                                      "env": [{"name": "A", "value": "2"},
-                                              {"name": "B", "value": "3"}]},
-                                     {"name": "sidecar", "image": "y"}],
-                      "tolerations": [{"key": "b"}], "keep": 1}
+    assert merged == {
+        "containers": [
+            {
+                "name": "web",
+                "image": "x",
+                "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}],
+            },
+            {"name": "sidecar", "image": "y"},
+        ],
+        "tolerations": [{"key": "b"}],
+        "keep": 1,
+    }
     deleted = strategic_merge(merged, {"containers": [{"name": "sidecar", "$patch": "delete"}]})
     assert [c["name"] for c in deleted["containers"]] == ["web"]
     replaced = strategic_merge({"a": {"b": 1, "c": 2}}, {"a": {"$patch": "replace", "d": 3}})
@@ -96,16 +120,21 @@ def test_postdeploy_job_only_on_the_first_release(tmp_path: Path) -> None:
     (tmp_path / "app.json").write_text('{"scripts": {"postdeploy": "./seed"}}')
     app = load_app(tmp_path, name="seeded")
     first = [o["metadata"]["name"] for o in render(app, RELEASE, ClusterSettings())]
-    later = [o["metadata"]["name"] for o in render(
-        app, RELEASE.model_copy(update={"version": 2}), ClusterSettings())]
+    later = [
+        o["metadata"]["name"]
+        for o in render(app, RELEASE.model_copy(update={"version": 2}), ClusterSettings())
+    ]
     assert "seeded-postdeploy-v1" in first
     assert not any("postdeploy" in n for n in later)
 
 
 def test_hpa_leaves_replicas_to_the_autoscaler_and_adds_a_pdb(tmp_path: Path) -> None:
-    app = app_with(tmp_path, "name: a\nprocesses:\n  web: {command: x, autoscale: {min: 2, max: 4}}\n")
-    objects = {(o["kind"], o["metadata"]["name"]): o for o in render(app, RELEASE,
-                                                                     ClusterSettings())}
+    app = app_with(
+        tmp_path, "name: a\nprocesses:\n  web: {command: x, autoscale: {min: 2, max: 4}}\n"
+    )
+    objects = {
+        (o["kind"], o["metadata"]["name"]): o for o in render(app, RELEASE, ClusterSettings())
+    }
     assert "replicas" not in objects[("Deployment", "a-web")]["spec"]
     assert objects[("HorizontalPodAutoscaler", "a-web")]["spec"]["minReplicas"] == 2
     assert ("PodDisruptionBudget", "a-web") in objects
@@ -118,32 +147,41 @@ def test_config_values_and_release_env(tmp_path: Path) -> None:
     secret = next(o for o in objects if o["kind"] == "Secret")
     assert secret["metadata"]["name"] == "a-config-v7"
     assert secret["data"] == {"A": "Y29uZmln", "B": "Yg=="}  # config wins over paas.yaml env
-    container = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"][
-        "spec"]["containers"][0]
+    container = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     assert {e["name"]: e["value"] for e in container["env"]} == {
-        "PORT": "5000", "PAAS_APP": "a", "PAAS_PROCESS": "web", "PAAS_RELEASE": "v7",
-        "PAAS_COMMIT": "abc"}
+        "PORT": "5000",
+        "PAAS_APP": "a",
+        "PAAS_PROCESS": "web",
+        "PAAS_RELEASE": "v7",
+        "PAAS_COMMIT": "abc",
+    }
     assert container["envFrom"] == [{"secretRef": {"name": "a-config-v7"}}]
     assert container["image"] == RELEASE.image
 
 
 names = st.from_regex(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z")
 process_names = st.from_regex(r"\A[a-z]([-a-z0-9]{0,18}[a-z0-9])?\Z").filter(
-    lambda n: n not in {"release", "postdeploy"})
+    lambda n: n not in {"release", "postdeploy"}
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(app=names.filter(lambda n: n != "default" and not n.startswith("kube-")),
-       process=process_names, cron=st.from_regex(r"\A[a-z]([-a-z0-9]{0,28}[a-z0-9])?\Z"),
-       version=st.integers(min_value=1, max_value=10**6))
-def test_rendered_names_and_labels_are_always_valid(app: str, process: str, cron: str,
-                                                    version: int) -> None:
+@given(
+    app=names.filter(lambda n: n != "default" and not n.startswith("kube-")),
+    process=process_names,
+    cron=st.from_regex(r"\A[a-z]([-a-z0-9]{0,28}[a-z0-9])?\Z"),
+    version=st.integers(min_value=1, max_value=10**6),
+)
+def test_rendered_names_and_labels_are_always_valid(
+    app: str, process: str, cron: str, version: int
+) -> None:
     assert len(app) <= APP_NAME_MAX
     assert len(process) <= PROCESS_NAME_MAX
     spec = AppSpec(
         name=app,
-        processes={p: Process(p, "run", 2, "small", 5000, None, None)
-                   for p in {"web", process}},
+        processes={p: Process(p, "run", 2, "small", 5000, None, None) for p in {"web", process}},
         release_command="migrate",
         cron=(CronJob(cron, "@daily", "tick", "small"),),
     )
@@ -154,12 +192,15 @@ def test_rendered_names_and_labels_are_always_valid(app: str, process: str, cron
         assert len(name) <= limit, name
         assert DNS_LABEL.match(name), name
         for value in obj["metadata"].get("labels", {}).values():
-            assert len(value) <= 63 and LABEL_VALUE.match(value), value
+            assert len(value) <= 63, value
+            assert LABEL_VALUE.match(value), value
         template = obj.get("spec", {}).get("template") or obj.get("spec", {}).get(
-            "jobTemplate", {}).get("spec", {}).get("template")
+            "jobTemplate", {}
+        ).get("spec", {}).get("template")
         if template:
             for value in template["metadata"]["labels"].values():
-                assert len(value) <= 63 and LABEL_VALUE.match(value), value
+                assert len(value) <= 63, value
+            assert LABEL_VALUE.match(value), value
 
 
 @given(parts=st.lists(st.from_regex(r"\A[a-z][a-z0-9]{0,60}\Z"), min_size=1, max_size=4))
