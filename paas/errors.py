@@ -95,6 +95,10 @@ class DetectError(PaasError):
     kind = "detect"
 
 
+class NothingToBuildError(DetectError):
+    """The directory holds no supported language and no Dockerfile (not a broken file)."""
+
+
 class RenderError(PaasError):
     """The app cannot be turned into Kubernetes objects (e.g. a patch matched nothing)."""
 

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from paas.errors import DetectError, ManifestError
+from paas.errors import ManifestError, NothingToBuildError
 from paas.names import (
     DNS_LABEL,
     ENV_NAME,
@@ -797,7 +797,9 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
     if detect_language and dockerfile is None:
         try:
             detection = detect(root / manifest.build.path)
-        except DetectError:
+        except NothingToBuildError:
+            # A Procfile or paas.yaml commands are enough to run a prebuilt image; a
+            # broken package.json is still an error (DetectError is not caught).
             if manifest.processes or procfile:
                 detection = None
             else:

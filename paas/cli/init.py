@@ -51,7 +51,7 @@ def init(
         written = copy_template(template, path, name)
         console.success(
             f"Created app `{name}` from `{template}` in `{path}` "
-            f"({len(written)} files); deploy it with `paas push {path}`."
+            f"({len(written)} files); see what it deploys with `paas render {path}`."
         )
         return
     target = path / MANIFEST_FILE

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from paas.detect import dockerfile, go, java, node, php, python, ruby, static
 from paas.detect.model import Detection, Evidence
-from paas.errors import DetectError
+from paas.errors import DetectError, NothingToBuildError
 
 __all__ = [
     "DETECTORS",
@@ -103,7 +103,7 @@ def detect(path: Path) -> Detection:
         detection = detector(path)
         if detection is not None:
             return detection
-    raise DetectError(no_app_message(path), NO_APP_HINT)
+    raise NothingToBuildError(no_app_message(path), NO_APP_HINT)
 
 
 def no_app_message(path: Path) -> str:

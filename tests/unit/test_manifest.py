@@ -374,3 +374,15 @@ def test_a_yaml_boolean_key_is_explained(tmp_path: Path) -> None:
 def test_read_manifest_returns_the_model() -> None:
     manifest, _ = read_manifest("name: x\n")
     assert manifest.name == "x"
+
+
+def test_a_broken_package_json_is_an_error_even_with_a_procfile(tmp_path: Path) -> None:
+    write(tmp_path, {"Procfile": "web: node index.js\n", "package.json": '{\n  "name": \n}\n'})
+    with pytest.raises(DetectError, match=r"^package.json:3: "):
+        load_app(tmp_path)
+
+
+def test_a_procfile_alone_is_enough_without_a_language(tmp_path: Path) -> None:
+    app = load_app(write(tmp_path, {"Procfile": "web: ./server\n"}))
+    assert app.language is None
+    assert app.processes["web"].command == "./server"
