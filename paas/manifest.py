@@ -13,7 +13,7 @@ import json
 import re
 import types
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -375,8 +375,13 @@ class AppJson(BaseModel):
 # The merged result
 
 
-@dataclass(frozen=True)
-class Process:
+class _Spec(BaseModel):
+    """A decided value: serialisable, so a release can keep the spec it was made from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Process(_Spec):
     """One process type of the app, every field decided."""
 
     name: str
@@ -388,8 +393,7 @@ class Process:
     autoscale: Autoscale | None
 
 
-@dataclass(frozen=True)
-class CronJob:
+class CronJob(_Spec):
     """A scheduled command, every field decided."""
 
     name: str
@@ -398,8 +402,7 @@ class CronJob:
     size: str
 
 
-@dataclass(frozen=True)
-class PatchRule:
+class PatchRule(_Spec):
     """A patch from paas.yaml with the place it was written, for errors."""
 
     target: PatchTarget
@@ -408,16 +411,15 @@ class PatchRule:
     place: str  # e.g. "paas.yaml:14: kubernetes.patches[0]"
 
 
-@dataclass(frozen=True)
-class AppSpec:
+class AppSpec(_Spec):
     """Everything paas knows about an app from its files, merged and checked."""
 
     name: str
     processes: dict[str, Process]
-    build: BuildSpec = field(default_factory=BuildSpec)
+    build: BuildSpec = Field(default_factory=BuildSpec)
     release_command: str | None = None
     cron: tuple[CronJob, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=dict)
     required_env: tuple[str, ...] = ()
     generated_env: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
@@ -828,17 +830,20 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
     release_command = manifest.release or (
         procfile["release"].command if "release" in procfile else None
     )
-    cron = [CronJob(c.name, c.schedule, c.command, c.size or DEFAULT_SIZE) for c in manifest.cron]
+    cron = [
+        CronJob(name=c.name, schedule=c.schedule, command=c.command, size=c.size or DEFAULT_SIZE)
+        for c in manifest.cron
+    ]
     if not cron:
         cron = [
-            CronJob(f"cron-{i}", c.schedule, c.command, DEFAULT_SIZE)
+            CronJob(name=f"cron-{i}", schedule=c.schedule, command=c.command, size=DEFAULT_SIZE)
             for i, c in enumerate(app_json.cron, start=1)
         ]
     patches = tuple(
         PatchRule(
-            p.target,
-            p.merge,
-            p.json_ops,
+            target=p.target,
+            merge=p.merge,
+            json_ops=p.json_ops,
             place=f"{MANIFEST_FILE}:{_line_of(node, ('kubernetes', 'patches', i))}: "
             f"kubernetes.patches[{i}]",
         )

@@ -65,11 +65,19 @@ class Release(BaseModel):
     config: dict[str, str] = Field(default_factory=dict)
     commit: str = ""
     image_kind: Literal["cnb", "dockerfile"] = "cnb"
+    # A release that changes neither image nor config (a scale, a domain change) keeps
+    # the pods of the release they run, so that it restarts nothing.
+    pod_version: int | None = None
 
     @property
     def name(self) -> str:
         """The release as users write it: `v3`."""
         return f"v{self.version}"
+
+    @property
+    def pod_name(self) -> str:
+        """The release the pods run: its image, its config, its `PAAS_RELEASE`."""
+        return f"v{self.pod_version or self.version}"
 
 
 def read_settings(text: str, file: str) -> ClusterSettings:

@@ -29,7 +29,7 @@ POD_SECURITY = {
 }
 
 
-def labels(app: str, process: str | None = None, release: Release | None = None) -> dict[str, str]:
+def labels(app: str, process: str | None = None, release: str | None = None) -> dict[str, str]:
     """The standard labels of an object of `app`, optionally of one process and release."""
     out = {"app.kubernetes.io/name": app}
     if process:
@@ -39,7 +39,7 @@ def labels(app: str, process: str | None = None, release: Release | None = None)
     if process:
         out["paas.dev/process"] = process
     if release:
-        out["paas.dev/release"] = release.name
+        out["paas.dev/release"] = release
     return out
 
 
@@ -50,7 +50,7 @@ def selector(app: str, process: str) -> dict[str, str]:
 
 def config_secret_name(app: str, release: Release) -> str:
     """Each release has its own immutable config Secret, so rollback restores config too."""
-    return object_name(app, "config", release.name)
+    return object_name(app, "config", release.pod_name)
 
 
 def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Obj]:
@@ -116,7 +116,7 @@ def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": _meta(
-            config_secret_name(app.name, release), ns, labels(app.name, release=release)
+            config_secret_name(app.name, release), ns, labels(app.name, release=release.pod_name)
         ),
         "type": "Opaque",
         "immutable": True,
@@ -155,7 +155,7 @@ def _container(
         {"name": "PORT", "value": str(port)},
         {"name": "PAAS_APP", "value": app.name},
         {"name": "PAAS_PROCESS", "value": name},
-        {"name": "PAAS_RELEASE", "value": release.name},
+        {"name": "PAAS_RELEASE", "value": release.pod_name},
         {"name": "PAAS_COMMIT", "value": release.commit},
     ]
     container["envFrom"] = [{"secretRef": {"name": config_secret_name(app.name, release)}}]
@@ -208,7 +208,7 @@ def _deployment(
     elif process.healthcheck:
         container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
         container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
-    pod_labels = {**labels(app.name, process.name, release)}
+    pod_labels = labels(app.name, process.name, release.pod_name)
     spec: Obj = {}
     if process.autoscale is None:
         spec["replicas"] = process.replicas
@@ -230,7 +230,7 @@ def _deployment(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _meta(
-            object_name(app.name, process.name), ns, labels(app.name, process.name, release)
+            object_name(app.name, process.name), ns, labels(app.name, process.name, release.name)
         ),
         "spec": spec,
     }
@@ -319,14 +319,16 @@ def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Ob
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": _meta(
-            object_name(app.name, kind, release.name), ns, labels(app.name, kind, release)
+            object_name(app.name, kind, release.pod_name),
+            ns,
+            labels(app.name, kind, release.pod_name),
         ),
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": RELEASE_JOB_DEADLINE,
             "ttlSecondsAfterFinished": 7 * 24 * 3600,
             "template": {
-                "metadata": {"labels": labels(app.name, kind, release)},
+                "metadata": {"labels": labels(app.name, kind, release.pod_name)},
                 "spec": _pod_spec(app, release, container, restart="Never"),
             },
         },
@@ -338,14 +340,14 @@ def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
         app, release, name=job.name, command=job.command, size=job.size, port=5000
     )
     # The dot keeps cron pods out of every process selector: process types cannot hold one.
-    pod_labels = labels(app.name, f"cron.{job.name}", release)
+    pod_labels = labels(app.name, f"cron.{job.name}", release.pod_name)
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": _meta(
             object_name(app.name, job.name, limit=CRONJOB_NAME_MAX),
             ns,
-            labels(app.name, f"cron.{job.name}", release),
+            labels(app.name, f"cron.{job.name}", release.name),
         ),
         "spec": {
             "schedule": job.schedule,

@@ -31,12 +31,16 @@ def test_plain_without_a_tty_or_with_ci_or_no_color(monkeypatch: pytest.MonkeyPa
 def test_plain_output_has_no_escape_codes() -> None:
     out, err = io.StringIO(), io.StringIO()
     console = Console(out, err, plain=True)
-    console.error(ManifestError("must be an integer", "Fix it.", file="paas.yaml", line=7,
-                                path="processes.web.port"))
+    console.error(
+        ManifestError(
+            "must be an integer", "Fix it.", file="paas.yaml", line=7, path="processes.web.port"
+        )
+    )
     console.table(["NAME", "STATE"], [["web-1", "up"], ["worker-12", "crashed"]])
     console.data({"a": 1})
-    assert err.getvalue() == ("error: paas.yaml:7: processes.web.port: must be an integer\n"
-                              "hint: Fix it.\n")
+    assert err.getvalue() == (
+        "error: paas.yaml:7: processes.web.port: must be an integer\nhint: Fix it.\n"
+    )
     lines = out.getvalue().splitlines()
     assert lines[:3] == ["NAME       STATE", "web-1      up", "worker-12  crashed"]
     assert json.loads("\n".join(lines[3:])) == {"a": 1}

@@ -181,9 +181,20 @@ def test_rendered_names_and_labels_are_always_valid(
     assert len(process) <= PROCESS_NAME_MAX
     spec = AppSpec(
         name=app,
-        processes={p: Process(p, "run", 2, "small", 5000, None, None) for p in {"web", process}},
+        processes={
+            p: Process(
+                name=p,
+                command="run",
+                replicas=2,
+                size="small",
+                port=5000,
+                healthcheck=None,
+                autoscale=None,
+            )
+            for p in {"web", process}
+        },
         release_command="migrate",
-        cron=(CronJob(cron, "@daily", "tick", "small"),),
+        cron=(CronJob(name=cron, schedule="@daily", command="tick", size="small"),),
     )
     release = Release(version=version, image="r/x@sha256:" + "1" * 64)
     for obj in render(spec, release, ClusterSettings(domain="example.com")):
@@ -212,3 +223,22 @@ def test_object_name_is_short_unique_and_stable(parts: list[str]) -> None:
     joined = "-".join(parts)
     if len(joined) <= 63:
         assert name == joined
+
+
+def test_a_release_that_changes_neither_image_nor_config_restarts_nothing(tmp_path: Path) -> None:
+    app = app_with(tmp_path, "name: a\nprocesses: {web: {command: x}}\n")
+    deploy = RELEASE.model_copy(update={"version": 4})
+    scale = RELEASE.model_copy(update={"version": 5, "pod_version": 4})
+    scaled_app = app.model_copy(
+        update={"processes": {"web": app.processes["web"].model_copy(update={"replicas": 3})}}
+    )
+
+    def deployment(spec: AppSpec, release: Release) -> dict[str, object]:
+        return next(
+            o for o in render(spec, release, ClusterSettings()) if o["kind"] == "Deployment"
+        )
+
+    before, after = deployment(app, deploy), deployment(scaled_app, scale)
+    assert before["spec"]["template"] == after["spec"]["template"]  # type: ignore[index]
+    assert after["metadata"]["labels"]["paas.dev/release"] == "v5"  # type: ignore[index]
+    assert after["spec"]["replicas"] == 3  # type: ignore[index]
