@@ -128,10 +128,22 @@ class ReleasePhaseError(PaasError):
 
 
 class RolloutError(PaasError):
-    """The new release did not become ready; carries the reason class."""
+    """The new release did not become ready; carries the reason class and last log lines."""
 
     exit_code = ExitCode.ROLLOUT
     kind = "rollout"
+
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        reason: str = "Timeout",
+        log_lines: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint)
+        self.reason = reason
+        self.log_lines = log_lines
 
 
 class BusyError(PaasError):

@@ -61,7 +61,7 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
     """
     ns = settings.namespace(app.name)
     objects: list[Obj] = [
-        _namespace(app, ns),
+        namespace_object(app.name, ns),
         _service_account(app, ns),
         _config_secret(app, release, ns),
     ]
@@ -91,11 +91,12 @@ def _meta(name: str, ns: str | None, lbls: dict[str, str]) -> Obj:
     return meta
 
 
-def _namespace(app: AppSpec, ns: str) -> Obj:
+def namespace_object(app: str, ns: str) -> Obj:
+    """The app's namespace, enforcing Pod Security "restricted"."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": _meta(ns, None, {**labels(app.name), **POD_SECURITY}),
+        "metadata": _meta(ns, None, {**labels(app), **POD_SECURITY}),
     }
 
 

@@ -1,0 +1,320 @@
+"""The one pipeline every change goes through: record a release, apply it, wait, roll back.
+
+`paas push`, `config set`, `ps scale`, `domains add`, `rollback` and the git
+receiver all call `deploy()`; they differ only in what changes (image, config,
+formation, domains) and where the output goes (`Events`).
+
+The app keeps serving its last good release through every failure: a failed
+release phase applies nothing, a failed rollout re-applies the last good
+release's objects, and Ctrl-C does the same before it ends the command.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from paas.errors import ManifestError, PaasError, ReleasePhaseError, RolloutError
+from paas.kube.api import Kube, Obj
+from paas.kube.rollout import run_job, wait_for_rollout
+from paas.kube.store import (
+    app_lock,
+    delete_release,
+    list_releases,
+    release_objects,
+    save_release,
+)
+from paas.manifest import AppSpec
+from paas.releases import Change, ReleaseRecord, current, next_version, to_prune
+from paas.names import object_name
+from paas.render import config_secret_name, namespace_object, render
+from paas.settings import ClusterSettings, Release
+
+# What paas prunes when a process type, cron job or the web process goes away.
+PRUNABLE = (
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("batch/v1", "CronJob"),
+)
+FIRST = ("Namespace", "ServiceAccount", "Secret")
+
+
+@dataclass
+class Events:
+    """Where the pipeline reports progress; the CLI prints, the git receiver streams."""
+
+    info: Callable[[str], None] = lambda _text: None
+    release_line: Callable[[str], None] = lambda _line: None
+    progress: Callable[[str, int, int], None] = lambda _process, _ready, _want: None
+
+
+@dataclass
+class DeployRequest:
+    """What a deploy changes; everything not given stays as the current release has it."""
+
+    change: Change
+    description: str
+    app: AppSpec | None = None
+    image: str | None = None
+    image_kind: Literal["cnb", "dockerfile"] | None = None
+    commit: str | None = None
+    config: dict[str, str] | None = None
+    author: str = ""
+    restart_pods: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What a deploy did."""
+
+    record: ReleaseRecord
+    url: str
+    unchanged: bool = False
+    rolled_back_to: str = ""
+
+
+def app_url(settings: ClusterSettings, app: str) -> str:
+    """The app's default URL."""
+    scheme = "https" if settings.tls.mode != "none" else "http"
+    return f"{scheme}://{settings.app_host(app)}"
+
+
+def _fill_config(app: AppSpec, config: dict[str, str]) -> dict[str, str]:
+    """Generate app.json `generator: secret` values; insist on required ones."""
+    filled = dict(config)
+    for key in app.generated_env:
+        filled.setdefault(key, secrets.token_hex(32))
+    missing = [k for k in app.required_env if k not in filled and k not in app.env]
+    if missing:
+        names = ", ".join(f"`{k}`" for k in missing)
+        raise ManifestError(
+            f"app.json requires config {names}, which is not set",
+            f"Set it first: `paas config set {missing[0]}=...`.",
+        )
+    return filled
+
+
+def deploy(
+    kube: Kube,
+    settings: ClusterSettings,
+    app_name: str,
+    change: DeployRequest,
+    *,
+    events: Events,
+    holder: str,
+    rollback: bool = True,
+    timeout: float = 300,
+    lock_wait: float = 300,
+) -> Outcome:
+    """Make and roll out a new release of `app_name` with `change`.
+
+    Raises:
+        ManifestError: required config is missing.
+        ReleasePhaseError: the release phase failed; nothing was rolled out.
+        RolloutError: the new release did not become ready (and was rolled back).
+        BusyError: another change held the app's lock for longer than `lock_wait`.
+    """
+    namespace = settings.namespace(app_name)
+    if change.app is not None:  # a first deploy: the lock lives in the namespace
+        kube.apply(namespace_object(app_name, namespace))
+    with app_lock(
+        kube,
+        namespace,
+        holder,
+        wait=lock_wait,
+        on_wait=lambda who: events.info(f"Waiting for {who} to finish..."),
+    ):
+        history = list_releases(kube, namespace)
+        last = current(history)
+        app = change.app or (last.app if last else None)
+        image = change.image or (last.image if last else None)
+        if app is None or image is None:
+            raise ManifestError(
+                f"app `{app_name}` has no release yet",
+                f"Deploy it first with `paas push` or `paas push --image REF --app {app_name}`.",
+            )
+        config = _fill_config(
+            app, change.config if change.config is not None else (last.config if last else {})
+        )
+        kind = change.image_kind or (last.image_kind if last else "cnb")
+        commit = change.commit if change.commit is not None else (last.commit if last else "")
+        if last is not None and _unchanged(last, app, image, config, commit):
+            return Outcome(last, app_url(settings, app_name), unchanged=True)
+
+        version = next_version(history)
+        pod_version = None
+        if not change.restart_pods and last is not None:
+            pod_version = last.pod_version or last.version
+        record = ReleaseRecord(
+            version=version,
+            change=change.change,
+            description=change.description,
+            image=image,
+            image_kind=kind,
+            commit=commit,
+            author=change.author,
+            created=_now(),
+            pod_version=pod_version,
+            config=config,
+            app=app,
+        )
+        release = record.release()
+        objects = render(app, release, settings)
+        save_release(kube, namespace, record, objects, create=True)
+        events.info(f"Release {record.name}: {record.description}")
+        try:
+            _roll_out(kube, namespace, app, release, objects, record, events, timeout=timeout)
+        except (RolloutError, KeyboardInterrupt) as failure:
+            _fail(kube, namespace, record, failure)
+            target = (
+                _rollback(kube, settings, namespace, last, events, app_name)
+                if (rollback and last is not None)
+                else ""
+            )
+            if isinstance(failure, RolloutError) and target:
+                failure.hint = f"Rolled back to {target}, which is serving again. {failure.hint}"
+            raise
+        except (PaasError, Exception) as failure:
+            _fail(kube, namespace, record, failure)
+            raise
+        record.status = "succeeded"
+        save_release(kube, namespace, record)
+        kube.merge_patch(
+            "v1",
+            "Namespace",
+            None,
+            namespace,
+            {"metadata": {"annotations": {"paas.dev/current-release": record.name}}},
+        )
+        _prune_history(kube, namespace, app_name, [*history, record], settings.history)
+        postdeploy = [
+            o
+            for o in objects
+            if o["kind"] == "Job"
+            and o["metadata"]["labels"].get("paas.dev/process") == "postdeploy"
+        ]
+        for job in postdeploy:
+            events.info("Running the postdeploy script...")
+            run_job(kube, job, on_line=events.release_line)
+        return Outcome(record, app_url(settings, app_name))
+
+
+def _unchanged(
+    last: ReleaseRecord, app: AppSpec, image: str, config: dict[str, str], commit: str
+) -> bool:
+    return (
+        last.image == image
+        and last.config == config
+        and last.commit == commit
+        and last.app.model_dump() == app.model_dump()
+    )
+
+
+def _roll_out(
+    kube: Kube,
+    namespace: str,
+    app: AppSpec,
+    release: Release,
+    objects: list[Obj],
+    record: ReleaseRecord,
+    events: Events,
+    *,
+    timeout: float,
+) -> None:
+    first = [o for o in objects if o["kind"] in FIRST]
+    jobs = [o for o in objects if o["kind"] == "Job"]
+    rest = [o for o in objects if o["kind"] not in FIRST and o["kind"] != "Job"]
+    kube.apply_all(first)
+    release_jobs = [j for j in jobs if j["metadata"]["labels"].get("paas.dev/process") == "release"]
+    if release_jobs and record.pod_version is None:
+        events.info(f"Running the release phase: {app.release_command}")
+        run_job(kube, release_jobs[0], on_line=events.release_line)
+    kube.apply_all(rest)
+    _prune_objects(kube, namespace, app.name, objects)
+    deployments = [o["metadata"]["name"] for o in rest if o["kind"] == "Deployment"]
+    wait_for_rollout(
+        kube,
+        namespace,
+        app.name,
+        release.pod_name,
+        deployments,
+        timeout=timeout,
+        progress=events.progress,
+    )
+
+
+def _prune_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> None:
+    wanted = {(o["kind"], o["metadata"]["name"]) for o in keep}
+    selector = f"paas.dev/app={app},app.kubernetes.io/managed-by=paas"
+    for api_version, kind in PRUNABLE:
+        for obj in kube.list(api_version, kind, namespace, selector=selector):
+            if (kind, obj["metadata"]["name"]) not in wanted:
+                kube.delete(api_version, kind, namespace, obj["metadata"]["name"])
+
+
+def _fail(kube: Kube, namespace: str, record: ReleaseRecord, failure: BaseException) -> None:
+    record.status = "failed"
+    record.failure = (
+        "interrupted"
+        if isinstance(failure, KeyboardInterrupt)
+        else str(getattr(failure, "message", failure))
+    )
+    try:
+        save_release(kube, namespace, record)
+    except PaasError:
+        pass  # the failure being reported matters more than its record
+
+
+def _rollback(
+    kube: Kube,
+    settings: ClusterSettings,
+    namespace: str,
+    last: ReleaseRecord | None,
+    events: Events,
+    app_name: str,
+) -> str:
+    """Re-apply the last good release's objects; return its name, or "" when impossible."""
+    if last is None:
+        return ""
+    events.info(f"Rolling back to {last.name}...")
+    objects = [o for o in release_objects(kube, namespace, last.version) if o["kind"] != "Job"]
+    kube.apply_all(objects)
+    _prune_objects(kube, namespace, app_name, objects)
+    deployments = [o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"]
+    try:
+        wait_for_rollout(
+            kube, namespace, app_name, last.release().pod_name, deployments, timeout=120
+        )
+    except RolloutError as exc:
+        events.info(f"The rollback to {last.name} did not become ready either: {exc.message}")
+    del settings
+    return last.name
+
+
+def _prune_history(
+    kube: Kube, namespace: str, app: str, history: list[ReleaseRecord], keep: int
+) -> None:
+    live = current(history)
+    for old in to_prune(history, keep):
+        delete_release(kube, namespace, old.version)
+        pods_release = old.release()
+        if live is None or pods_release.pod_name != live.release().pod_name:
+            kube.delete("v1", "Secret", namespace, config_secret_name(app, pods_release))
+        kube.delete(
+            "batch/v1", "Job", namespace, object_name(app, "release", pods_release.pod_name)
+        )
+
+
+def _now() -> str:
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+__all__ = ["DeployRequest", "Events", "Outcome", "ReleasePhaseError", "app_url", "deploy"]

@@ -1,0 +1,192 @@
+"""Waiting for a release to roll out, and running the release phase, on a real cluster.
+
+Polls once a second and fails fast: the first pod of the new release that shows
+a known failure (see `paas.rollout`) ends the wait with a `RolloutError`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from typing import Any
+
+from paas.errors import ReleasePhaseError, RolloutError
+from paas.kube.api import Kube
+from paas.kube.logs import stream_log
+from paas.rollout import RolloutFailure, deployment_done, pod_failure, replicaset_failure
+
+Obj = dict[str, Any]
+POLL_SECONDS = 1.0
+LOG_LINES = 20
+
+Progress = Callable[[str, int, int], None]
+
+
+def _started(pod: Obj) -> float:
+    """Seconds since the pod's first container started running (0 when not running)."""
+    for cs in pod.get("status", {}).get("containerStatuses", []):
+        started = cs.get("state", {}).get("running", {}).get("startedAt")
+        if started:
+            return time.time() - calendar.timegm(time.strptime(started[:19], "%Y-%m-%dT%H:%M:%S"))
+    return 0.0
+
+
+def _events(kube: Kube, namespace: str, pod: str) -> list[Obj]:
+    answer = kube.request(
+        "GET",
+        f"/api/v1/namespaces/{namespace}/events",
+        query={"fieldSelector": f"involvedObject.name={pod}"},
+    )
+    items: list[Obj] = answer.get("items", [])
+    return items
+
+
+def last_log_lines(kube: Kube, namespace: str, failure: RolloutFailure) -> list[str]:
+    """The last lines the failing container wrote (from its previous run when it restarted)."""
+    if not failure.pod:
+        return []
+    for previous in (True, False):
+        text = kube.pod_log(
+            namespace,
+            failure.pod,
+            container=failure.container or None,
+            tail=LOG_LINES,
+            previous=previous,
+        )
+        if text.strip():
+            return text.rstrip("\n").splitlines()
+    return []
+
+
+def wait_for_rollout(
+    kube: Kube,
+    namespace: str,
+    app: str,
+    pod_release: str,
+    deployments: list[str],
+    *,
+    timeout: float = 300,
+    progress: Progress | None = None,
+) -> None:
+    """Wait until every named Deployment has rolled out; explain the first failure.
+
+    Raises:
+        RolloutError: a pod of the new release failed, or the timeout passed.
+    """
+    deadline = time.monotonic() + timeout
+    pending = set(deployments)
+    while pending:
+        for name in sorted(pending):
+            deployment = kube.get("apps/v1", "Deployment", namespace, name)
+            if deployment is None:
+                pending.discard(name)
+                continue
+            process = deployment["metadata"]["labels"].get("paas.dev/process", name)
+            want = deployment["spec"].get("replicas", 1)
+            ready = deployment.get("status", {}).get("updatedReplicas", 0)
+            available = min(ready, deployment.get("status", {}).get("availableReplicas", 0))
+            if progress:
+                progress(process, available, want)
+            if deployment_done(deployment):
+                pending.discard(name)
+                continue
+            failure = _diagnose(kube, namespace, app, process, pod_release)
+            if failure is not None:
+                lines = last_log_lines(kube, namespace, failure) if failure.show_logs else []
+                raise RolloutError(
+                    failure.message(process),
+                    failure.hint,
+                    reason=failure.reason,
+                    log_lines=tuple(lines),
+                )
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise RolloutError(
+                f"the rollout did not finish within {int(timeout)} s "
+                f"({', '.join(sorted(pending))} not ready)",
+                "Check `paas ps` and `paas logs`; raise `--timeout` for slow starts.",
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def _diagnose(
+    kube: Kube, namespace: str, app: str, process: str, pod_release: str
+) -> RolloutFailure | None:
+    selector = f"paas.dev/app={app},paas.dev/process={process},paas.dev/release={pod_release}"
+    for pod in kube.list("v1", "Pod", namespace, selector=selector):
+        running_for = _started(pod)
+        events = _events(kube, namespace, pod["metadata"]["name"]) if running_for > 30 else []
+        failure = pod_failure(pod, events, running_for=running_for)
+        if failure is not None:
+            return failure
+    replicasets = kube.list(
+        "apps/v1",
+        "ReplicaSet",
+        namespace,
+        selector=f"paas.dev/app={app},paas.dev/process={process}",
+    )
+    return replicaset_failure(replicasets)
+
+
+def run_job(kube: Kube, job: Obj, *, on_line: Callable[[str], None], timeout: float = 3600) -> None:
+    """Apply a Job (the release phase), stream its pod's log, wait for it to end.
+
+    Raises:
+        ReleasePhaseError: the command exited non-zero or the pod could not start.
+    """
+    namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+    kube.apply(job)
+    deadline = time.monotonic() + timeout
+    pod: Obj | None = None
+    streamed = False
+    while time.monotonic() < deadline:
+        current = kube.get("batch/v1", "Job", namespace, name) or {}
+        status = current.get("status", {})
+        pods = kube.list("v1", "Pod", namespace, selector=f"job-name={name}")
+        pod = pods[0] if pods else None
+        if pod is not None and not streamed:
+            failure = pod_failure(pod, [], running_for=0)
+            if failure is not None and failure.reason in (
+                "ImagePullBackOff",
+                "ConfigError",
+                "Unschedulable",
+            ):
+                raise ReleasePhaseError(
+                    f"the release phase could not start: {failure.reason}: {failure.detail}",
+                    failure.hint,
+                )
+            phase = pod.get("status", {}).get("phase")
+            if phase in ("Running", "Succeeded", "Failed"):
+                for line in stream_log(kube, namespace, pod["metadata"]["name"], follow=True):
+                    on_line(line)
+                streamed = True
+        if status.get("succeeded"):
+            return
+        if status.get("failed"):
+            code = _exit_code(pod)
+            raise ReleasePhaseError(
+                f"the release phase `{_command(job)}` failed (exit code {code}); the new "
+                "release was not rolled out",
+                "Fix the command or what it needs, then push "
+                "again; the app keeps serving the previous release.",
+            )
+        time.sleep(POLL_SECONDS)
+    raise ReleasePhaseError(
+        f"the release phase did not finish within {int(timeout)} s",
+        "Make it faster, or run long tasks with `paas run`.",
+    )
+
+
+def _exit_code(pod: Obj | None) -> Any:
+    for cs in (pod or {}).get("status", {}).get("containerStatuses", []):
+        terminated = cs.get("state", {}).get("terminated") or {}
+        if "exitCode" in terminated:
+            return terminated["exitCode"]
+    return "?"
+
+
+def _command(job: Obj) -> str:
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    return " ".join(container.get("args") or container.get("command") or [])
