@@ -1,0 +1,3 @@
+module paas.dev/buildpacks/static/server
+
+go 1.22
