@@ -1,0 +1,162 @@
+"""Building an app's image: plan (pure) and the strategies that carry it out.
+
+`build_app()` is the one entry point `paas build` (and later `paas push`)
+calls: it reads the app, plans the build, copies the source that
+``.paasignore``/``.gitignore`` let through, and runs the strategy.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from paas.build.plan import BuildPlan, plan_build
+from paas.build.source import copy_source, read_ignore_rules
+from paas.build.tools import OutputLine
+from paas.errors import BuildError
+
+__all__ = ["BuildPlan", "BuildResult", "build_app", "plan_build", "plan_for_dir"]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A built and published image.
+
+    Attributes:
+        plan: What was built, and how.
+        digest: The digest of the pushed manifest, ``sha256:...``.
+        seconds: How long the build took.
+        files: How many files of the app were sent to the build.
+    """
+
+    plan: BuildPlan
+    digest: str
+    seconds: float
+    files: int
+
+    @property
+    def image(self) -> str:
+        """The image by digest: ``REGISTRY/APP@sha256:...``, what a release deploys."""
+        return f"{self.plan.repository}@{self.digest}"
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-friendly view for `paas build --json`."""
+        return {
+            "image": self.image,
+            "digest": self.digest,
+            "tags": list(self.plan.image_tags),
+            "strategy": self.plan.strategy,
+            "builder": self.plan.builder,
+            "language": self.plan.language,
+            "seconds": round(self.seconds, 1),
+            "files": self.files,
+        }
+
+
+def source_tag(app_dir: Path, now: float | None = None) -> str:
+    """The tag of a build: the short commit id of a clean git checkout, else a time stamp."""
+    head: subprocess.CompletedProcess[str] | None
+    dirty: subprocess.CompletedProcess[str] | None
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(app_dir), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(app_dir), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        head = dirty = None
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+    if head is not None and dirty is not None and head.returncode == 0:
+        commit = head.stdout.strip()
+        return commit if not dirty.stdout.strip() else f"{commit}-dirty-{stamp}"
+    return f"build-{stamp}"
+
+
+def plan_for_dir(
+    path: Path,
+    *,
+    app_name: str | None = None,
+    strategy: str | None = None,
+    builder: str | None = None,
+    settings_file: Path | None = None,
+    registry: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    tag: str | None = None,
+) -> BuildPlan:
+    """Read the app at `path` and plan its build (no build happens)."""
+    from paas.detect import detect
+    from paas.manifest import load_app
+    from paas.settings import ClusterSettings, read_settings
+
+    settings = (
+        read_settings(settings_file.read_text(), str(settings_file))
+        if settings_file
+        else ClusterSettings()
+    )
+    if registry:
+        settings = settings.model_copy(update={"registry": registry})
+    app = load_app(path, name=app_name)
+    detection = None if app.dockerfile else detect(path / app.build.path)
+    return plan_build(
+        app,
+        detection,
+        settings,
+        tag=tag or source_tag(path),
+        strategy=strategy,
+        builder=builder,
+        extra_env=extra_env,
+    )
+
+
+def build_app(
+    path: Path,
+    plan: BuildPlan,
+    *,
+    on_line: OutputLine,
+    env: Mapping[str, str] | None = None,
+    clear_cache: bool = False,
+) -> BuildResult:
+    """Carry out `plan` for the app directory `path`.
+
+    Raises:
+        BuildError: the build failed; the message names the step and the fix.
+        RegistryError: credentials are incomplete or the registry refused them.
+    """
+    from paas.build.registry import registry_auth_env
+
+    environ = dict(os.environ if env is None else env)
+    started = time.monotonic()
+    source_dir = path / plan.source_path
+    if plan.strategy == "cluster":
+        raise BuildError(
+            "The `cluster` build strategy is not available yet.",
+            "Build with `--strategy local` (pack and podman or docker on this machine).",
+        )
+    with tempfile.TemporaryDirectory(prefix=f"paas-build-{plan.app}-") as tmp:
+        staged = Path(tmp) / "app"
+        files = copy_source(source_dir, staged, read_ignore_rules(source_dir))
+        with registry_auth_env(plan.registry, environ) as auth:
+            run_env = {**environ, **auth}
+            if plan.strategy == "dockerfile":
+                from paas.build.dockerfile import dockerfile_build
+
+                digest = dockerfile_build(plan, staged, env=run_env, on_line=on_line)
+            else:
+                from paas.build.pack import pack_build
+
+                digest = pack_build(
+                    plan, staged, env=run_env, on_line=on_line, clear_cache=clear_cache
+                )
+    return BuildResult(plan, digest, time.monotonic() - started, files)

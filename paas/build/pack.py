@@ -1,0 +1,142 @@
+"""The `local` strategy: `pack build` against a Docker-compatible daemon, published.
+
+pack runs the CNB lifecycle in a container of the daemon (Docker, or podman's
+API socket through ``DOCKER_HOST``) and publishes the image straight to the
+registry (``--publish``). The build cache is a volume per app, and
+``REPO:latest`` is the previous image, so a rebuild reuses every layer whose
+inputs did not change (dependency layers after a code-only change).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from paas.build.plan import BuildPlan
+from paas.build.tools import OutputLine, ToolRun, docker_host, find_tool, run_tool
+from paas.detect import NO_APP_HINT
+from paas.errors import BuildError
+
+_DIGEST = re.compile(r"\*\*\* Digest: (sha256:[0-9a-f]{64})")
+_STEP_ERROR = re.compile(r"error in step `([^`]+)`: (.*)$")
+_STEP_HINT = re.compile(r"^\s*!\s+hint: (.*)$")
+
+
+def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = False) -> list[str]:
+    """The `pack build` arguments that carry out `plan` on the files in `source_dir`."""
+    if plan.builder is None:
+        raise ValueError("a pack build needs a builder")
+    args = [
+        "build",
+        plan.image,
+        "--builder",
+        plan.builder,
+        "--path",
+        str(source_dir),
+        "--publish",
+        # Offline: without it pack fetches a lifecycle image (5-phase flow).
+        "--trust-builder",
+        "--pull-policy",
+        "if-not-present",
+        # The lifecycle container reaches the registry the way this host does.
+        "--network",
+        "host",
+        "--cache",
+        f"type=build;format=volume;name={plan.cache_name}",
+        "--previous-image",
+        plan.previous_image,
+    ]
+    for tag in plan.image_tags[1:]:
+        args += ["--tag", tag]
+    for key, value in sorted(plan.env.items()):
+        args += ["--env", f"{key}={value}"]
+    for buildpack in plan.buildpacks:
+        args += ["--buildpack", buildpack]
+    if plan.insecure_registry:
+        args += ["--insecure-registry", plan.registry]
+    if clear_cache:
+        args.append("--clear-cache")
+    return args
+
+
+def build_error(plan: BuildPlan, run: ToolRun) -> BuildError:
+    """Explain a failed `pack build` from its output: the step, the reason, the fix."""
+    lines: Sequence[str] = list(run.tail)
+    for i, text in enumerate(lines):
+        step = _STEP_ERROR.search(text)
+        if step:
+            hint = next(
+                (m.group(1) for t in lines[i + 1 : i + 3] if (m := _STEP_HINT.match(t))),
+                "See the build output above.",
+            )
+            return BuildError(
+                f"Building `{plan.app}` failed in step `{step.group(1)}`: {step.group(2)}", hint
+            )
+    text = "\n".join(lines)
+    if "No buildpack groups passed detection" in text:
+        return BuildError(
+            f"No buildpack of `{plan.builder}` recognised the app `{plan.app}`.",
+            f"To build with the paas builder, {NO_APP_HINT}.",
+        )
+    if "failed to fetch builder image" in text or "image not found" in text.lower():
+        return BuildError(
+            f"The builder `{plan.builder}` is not available to the daemon.",
+            "Create it with `paas builder create`, or name another with `--builder`.",
+        )
+    if "connect: connection refused" in text or "Cannot connect" in text:
+        return BuildError(
+            "pack could not reach the container daemon or the registry.",
+            "Check `DOCKER_HOST` (podman: `podman system service`) and that the registry is up.",
+        )
+    last = next((t.strip() for t in reversed(lines) if t.strip()), "")
+    return BuildError(
+        f"`pack build` of `{plan.app}` exited {run.exit_code}: {last}",
+        "See the build output above.",
+    )
+
+
+def pack_build(
+    plan: BuildPlan,
+    source_dir: Path,
+    *,
+    env: Mapping[str, str],
+    on_line: OutputLine,
+    clear_cache: bool = False,
+) -> str:
+    """Build and publish the image of `plan` with pack; return its digest.
+
+    Raises:
+        BuildError: pack is missing, there is no daemon, or the build failed.
+    """
+    pack = find_tool("pack", env, env_var="PAAS_PACK")
+    if pack is None:
+        raise BuildError(
+            "`pack` is not installed, and the `local` strategy builds with it.",
+            "Install pack v0.39 (`hack/testbed up` builds one), set `PAAS_PACK`, "
+            "or build with `--strategy cluster`.",
+        )
+    host = docker_host(env)
+    if host is None:
+        raise BuildError(
+            "No Docker-compatible daemon was found for `pack build`.",
+            "Start one (`podman system service --time=0 unix:///run/podman/podman.sock &`) "
+            "and set `DOCKER_HOST`, or build with `--strategy cluster`.",
+        )
+    run_env = {**env, "DOCKER_HOST": host}
+    run = run_tool(
+        [pack, *pack_arguments(plan, source_dir, clear_cache=clear_cache)],
+        env=run_env,
+        on_line=on_line,
+        keep=True,
+    )
+    if run.exit_code != 0:
+        raise build_error(plan, run)
+    for text in reversed(run.lines):
+        match = _DIGEST.search(text)
+        if match:
+            return match.group(1)
+    raise BuildError(
+        f"`pack build` of `{plan.app}` succeeded but printed no image digest.",
+        "Check the pack version (v0.39 is tested) and the output above.",
+    )

@@ -1,0 +1,222 @@
+"""What to build and how: the pure part of `paas build`.
+
+`plan_build()` takes the app (`AppSpec`), what detection found and the cluster
+settings, and returns a `BuildPlan`: the strategy, the builder, the image
+tags, the build environment. It reads no file, runs nothing and asks no
+clock; the shell (`paas.build.pack`, `paas.build.dockerfile`) carries it out.
+
+Strategies:
+
+- ``local``: ``pack build`` against a Docker-compatible daemon (Docker, or
+  podman's API socket), published straight to the registry.
+- ``dockerfile``: the app's Dockerfile with podman, buildah or docker, then a push.
+- ``cluster``: the CNB lifecycle in a Pod of the cluster (not available yet).
+
+Example:
+    plan = plan_build(app, detection, settings, tag="3f2a1bc")
+    plan.strategy, plan.image_tags
+    # ('local', ('localhost:5000/hello:3f2a1bc', 'localhost:5000/hello:latest'))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from paas.errors import BuildError, UsageError
+from paas.settings import image_repository
+
+if TYPE_CHECKING:
+    from paas.detect import Detection
+    from paas.manifest import AppSpec
+    from paas.settings import ClusterSettings
+
+Strategy = Literal["local", "dockerfile", "cluster"]
+STRATEGIES: tuple[Strategy, ...] = ("local", "dockerfile", "cluster")
+
+#: Languages the paas builder (`buildpacks/`) has a buildpack for.
+PAAS_BUILDER_LANGUAGES = ("python", "node", "go", "static")
+
+#: Builder names under this prefix are paas's own and live in the cluster's registry.
+PAAS_BUILDER_PREFIX = "paas/"
+
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """Everything needed to build and publish one image of an app.
+
+    Attributes:
+        app: The app name.
+        strategy: How the image is built.
+        source_path: The directory to build, relative to the app directory (``build.path``).
+        repository: Where the image goes: ``REGISTRY/APP``.
+        image_tags: Full references to publish; the first is the one built.
+        previous_image: The reference a CNB build compares with to reuse layers.
+        builder: The CNB builder image (None for Dockerfile builds).
+        buildpacks: An explicit buildpack order, empty for the builder's own.
+        dockerfile: The Dockerfile, relative to `source_path` (Dockerfile builds only).
+        env: Build-time environment (``build.env``, and ``PAAS_WEB_COMMAND``
+            for the paas builder); build args for Dockerfile builds.
+        registry: The registry host the image is pushed to.
+        insecure_registry: Push over plain HTTP / without TLS verification.
+        language: The detected language, or None.
+        cache_name: The name of the build cache (one per app).
+    """
+
+    app: str
+    strategy: Strategy
+    source_path: str
+    repository: str
+    image_tags: tuple[str, ...]
+    previous_image: str
+    builder: str | None
+    buildpacks: tuple[str, ...]
+    dockerfile: str | None
+    env: dict[str, str] = field(default_factory=dict)
+    registry: str = ""
+    insecure_registry: bool = False
+    language: str | None = None
+    cache_name: str = ""
+
+    @property
+    def image(self) -> str:
+        """The reference the build writes (its first tag)."""
+        return self.image_tags[0]
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-friendly view, for `paas build --json` and `--dry-run`."""
+        return {
+            "app": self.app,
+            "strategy": self.strategy,
+            "source_path": self.source_path,
+            "repository": self.repository,
+            "image_tags": list(self.image_tags),
+            "builder": self.builder,
+            "buildpacks": list(self.buildpacks),
+            "dockerfile": self.dockerfile,
+            "language": self.language,
+            "insecure_registry": self.insecure_registry,
+        }
+
+
+def resolve_builder(name: str, registry: str) -> str:
+    """Return the full reference of a builder name.
+
+    ``paas/...`` names are paas's own builder, which `paas builder create`
+    pushes to the cluster's registry: ``paas/builder`` becomes
+    ``REGISTRY/paas/builder:latest``. Other names are used as written
+    (``heroku/builder:24``, ``paketobuildpacks/builder-jammy-base``).
+    """
+    if name.startswith(PAAS_BUILDER_PREFIX):
+        ref = f"{registry}/{name}"
+        last = ref.rsplit("/", 1)[-1]
+        return ref if (":" in last or "@" in last) else f"{ref}:latest"
+    return name
+
+
+def is_paas_builder(ref: str, registry: str) -> bool:
+    """Tell whether `ref` is paas's own builder (as resolved by `resolve_builder`)."""
+    return ref.startswith(f"{registry}/{PAAS_BUILDER_PREFIX}")
+
+
+def plan_build(
+    app: AppSpec,
+    detection: Detection | None,
+    settings: ClusterSettings,
+    *,
+    tag: str,
+    strategy: str | None = None,
+    builder: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> BuildPlan:
+    """Decide how to build `app`.
+
+    Args:
+        app: The app, as `load_app` read it.
+        detection: What `detect` found in the build directory; None for a
+            Dockerfile app.
+        settings: The cluster settings (registry, default builder).
+        tag: The tag of this build (a commit id, or a time stamp the caller made).
+        strategy: ``local``, ``dockerfile`` or ``cluster``; None to choose:
+            ``dockerfile`` when the app has a Dockerfile, else ``local``.
+        builder: A builder that wins over ``build.builder`` and the settings.
+        extra_env: Build environment from the command line; wins over ``build.env``.
+
+    Returns:
+        The plan.
+
+    Raises:
+        UsageError: an unknown strategy or a bad tag.
+        BuildError: the strategy does not fit the app (a Dockerfile app with
+            buildpacks, `dockerfile` without a Dockerfile), or the paas builder
+            has no buildpack for the app's language.
+    """
+    if strategy is not None and strategy not in STRATEGIES:
+        raise UsageError(
+            f"Unknown build strategy `{strategy}`.",
+            "Use one of `local`, `dockerfile` or `cluster`.",
+        )
+    if not _TAG.match(tag):
+        raise UsageError(
+            f"`{tag}` is not a valid image tag.",
+            "A tag is up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.",
+        )
+    chosen: Strategy = (
+        next(s for s in STRATEGIES if s == strategy)
+        if strategy
+        else ("dockerfile" if app.dockerfile else "local")
+    )
+    if chosen == "dockerfile" and not app.dockerfile:
+        raise BuildError(
+            f"App `{app.name}` has no Dockerfile to build with.",
+            "Add a `Dockerfile`, set `build.dockerfile` in paas.yaml, "
+            "or build with buildpacks: `--strategy local`.",
+        )
+    if chosen != "dockerfile" and app.dockerfile:
+        raise BuildError(
+            f"App `{app.name}` builds from `{app.dockerfile}`, which buildpacks do not use.",
+            "Build it with `--strategy dockerfile`, or remove the Dockerfile "
+            "(and `build.dockerfile`) to build with buildpacks.",
+        )
+
+    repository = image_repository(settings, app.name)
+    env = dict(app.build.env)
+    builder_ref: str | None = None
+    if chosen != "dockerfile":
+        builder_ref = resolve_builder(
+            builder or app.build.builder or settings.builder, settings.registry
+        )
+        language = detection.language if detection else None
+        if is_paas_builder(builder_ref, settings.registry):
+            if language is not None and language not in PAAS_BUILDER_LANGUAGES:
+                raise BuildError(
+                    f"The paas builder has no buildpack for {language} apps.",
+                    "Use a builder that has one, e.g. `build.builder: heroku/builder:24` "
+                    "in paas.yaml or `--builder heroku/builder:24`.",
+                )
+            if detection is not None and detection.default_web_command:
+                # The buildpacks write this as the image's default `web`
+                # process, so the image agrees with `paas detect`.
+                env.setdefault("PAAS_WEB_COMMAND", detection.default_web_command)
+    env.update(extra_env or {})
+
+    tags = (f"{repository}:{tag}",) + (() if tag == "latest" else (f"{repository}:latest",))
+    return BuildPlan(
+        app=app.name,
+        strategy=chosen,
+        source_path=app.build.path,
+        repository=repository,
+        image_tags=tags,
+        previous_image=f"{repository}:latest",
+        builder=builder_ref,
+        buildpacks=tuple(app.build.buildpacks),
+        dockerfile=app.dockerfile if chosen == "dockerfile" else None,
+        env=env,
+        registry=settings.registry,
+        insecure_registry=settings.insecure_registry,
+        language=detection.language if detection else app.language,
+        cache_name=f"paas-cache-{app.name}",
+    )
