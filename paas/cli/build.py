@@ -1,0 +1,137 @@
+"""`paas build`: build the app's image and publish it to the registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paas.cli.options import AppOption, JsonOption, PathArgument, SettingsOption
+
+StrategyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy",
+        help="`local` (pack and a Docker-compatible daemon), `dockerfile` (podman, buildah "
+        "or docker) or `cluster`. Default: `dockerfile` for an app with a Dockerfile, "
+        "else `local`.",
+        show_default=False,
+    ),
+]
+BuilderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--builder",
+        help="CNB builder image. Default: `build.builder` in paas.yaml, else the "
+        "cluster's (`paas/builder`, made by `paas builder create`).",
+        show_default=False,
+    ),
+]
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        help="Registry to push to, e.g. `registry.example.com:5000`. Default: the cluster's.",
+        show_default=False,
+    ),
+]
+BuildEnvOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--build-env",
+        "-e",
+        help="Build-time variable `K=V` (repeatable); a build arg for Dockerfile builds.",
+        show_default=False,
+    ),
+]
+
+
+def parse_env_pairs(pairs: list[str] | None) -> dict[str, str]:
+    """Turn `K=V` strings into a dict.
+
+    Raises:
+        UsageError: an item has no `=` or an empty name.
+    """
+    from paas.errors import UsageError
+
+    env: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"`{pair}` is not `NAME=VALUE`.", "Write it like `-e NODE_ENV=test`.")
+        env[key] = value
+    return env
+
+
+def build(
+    path: PathArgument = Path("."),
+    app: AppOption = None,
+    strategy: StrategyOption = None,
+    builder: BuilderOption = None,
+    registry: RegistryOption = None,
+    build_env: BuildEnvOption = None,
+    tag: Annotated[
+        str | None,
+        typer.Option(
+            "--tag",
+            help="Image tag. Default: the short commit id of a clean git checkout, "
+            "else a time stamp.",
+            show_default=False,
+        ),
+    ] = None,
+    clear_cache: Annotated[
+        bool, typer.Option("--clear-cache", help="Build without the cached layers.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; build nothing.")
+    ] = False,
+    settings: SettingsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Build the app's image with buildpacks or its Dockerfile, and publish it.
+
+    Prints the image by digest (`REGISTRY/APP@sha256:...`), which is what a
+    release deploys. Only files that `.paasignore` (else `.gitignore`) lets
+    through are sent to the build; `.git/` never is. Registry credentials come
+    from the Docker config file (`docker login`/`podman login`) or from
+    `PAAS_REGISTRY_USERNAME` and `PAAS_REGISTRY_PASSWORD`.
+
+    \b
+    Example:
+      paas build
+      paas build ./api --strategy dockerfile --json
+    """
+    from paas.build import build_app, plan_for_dir
+    from paas.console import get_console
+
+    console = get_console()
+    plan = plan_for_dir(
+        path,
+        app_name=app,
+        strategy=strategy,
+        builder=builder,
+        settings_file=settings,
+        registry=registry,
+        extra_env=parse_env_pairs(build_env),
+        tag=tag,
+    )
+    if dry_run:
+        if json_output:
+            console.data(plan.to_dict())
+        else:
+            console.fields([(k, v) for k, v in plan.to_dict().items()], title="Build plan")
+        return
+    how = f"with `{plan.builder}`" if plan.builder else f"from `{plan.dockerfile}`"
+    console.info(f"Building `{plan.image}` ({plan.strategy}) {how}")
+    result = build_app(path, plan, on_line=console.info, clear_cache=clear_cache)
+    console.success(f"Built `{result.image}` in {result.seconds:.0f}s")
+    if json_output:
+        console.data(result.to_dict())
+    else:
+        console.line(result.image)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.command()(build)
