@@ -88,7 +88,12 @@ class Console:
         self._say(text, "warn", "warning: ")
 
     def error(self, error: PaasError) -> None:
-        """Print a `PaasError` and its hint."""
+        """Print a `PaasError`, the log lines it carries, and its hint."""
+        lines = getattr(error, "log_lines", ())
+        if lines:
+            self._say("last log lines:", "hint", "")
+            for line in lines:
+                print(f"  | {line}", file=self.err)
         self._say(error.message, "bad", "error: ")
         if error.hint:
             self._say(error.hint, "hint", "hint: " if self.plain else "  ")

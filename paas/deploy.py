@@ -11,6 +11,7 @@ release's objects, and Ctrl-C does the same before it ends the command.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ from paas.kube.store import (
     save_release,
 )
 from paas.manifest import AppSpec
-from paas.releases import Change, ReleaseRecord, current, next_version, to_prune
 from paas.names import object_name
+from paas.releases import Change, ReleaseRecord, current, next_version, to_prune
 from paas.render import config_secret_name, namespace_object, render
 from paas.settings import ClusterSettings, Release
 
@@ -265,10 +266,8 @@ def _fail(kube: Kube, namespace: str, record: ReleaseRecord, failure: BaseExcept
         if isinstance(failure, KeyboardInterrupt)
         else str(getattr(failure, "message", failure))
     )
-    try:
+    with contextlib.suppress(PaasError):  # the failure matters more than its record
         save_release(kube, namespace, record)
-    except PaasError:
-        pass  # the failure being reported matters more than its record
 
 
 def _rollback(

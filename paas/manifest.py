@@ -46,19 +46,26 @@ SIZES: tuple[str, ...] = get_args(Size)
 DEFAULT_SIZE = "small"
 DEFAULT_PORT = 5000
 
-# Heroku dyno sizes, so an app.json formation needs no translation.
+# Heroku dyno sizes, so an app.json formation needs no translation: each maps to the
+# smallest size with at least the dyno's memory (capped at xlarge).
 HEROKU_SIZES: dict[str, str] = {
-    "eco": "nano",
-    "free": "nano",
-    "hobby": "nano",
-    "basic": "small",
-    "standard-1x": "small",
-    "standard-2x": "medium",
-    "performance-m": "large",
+    "eco": "medium",
+    "free": "medium",
+    "hobby": "medium",
+    "basic": "medium",
+    "standard-1x": "medium",
+    "standard-2x": "large",
+    "performance-m": "xlarge",
     "performance-l": "xlarge",
     "performance-l-ram": "xlarge",
     "performance-xl": "xlarge",
     "performance-2xl": "xlarge",
+    "private-s": "large",
+    "private-m": "xlarge",
+    "private-l": "xlarge",
+    "shield-s": "large",
+    "shield-m": "xlarge",
+    "shield-l": "xlarge",
 }
 
 _HOSTNAME = re.compile(
@@ -713,9 +720,39 @@ def parse_model(model: type[BaseModel], text: str, file: str) -> Any:
     return _validate(model, data, node, file)
 
 
+def _env_as_written(data: Any, node: yaml.Node | None, path: tuple[str, ...]) -> None:
+    """Keep env values as the user typed them: `3.10` stays "3.10", `yes` stays "yes".
+
+    YAML would read such plain scalars as numbers or booleans; a shell would not.
+    """
+    target = data
+    for part in path:
+        if not isinstance(target, dict) or part not in target:
+            return
+        target = target[part]
+        found = (
+            next((v for k, v in getattr(node, "value", []) if k.value == part), None)
+            if isinstance(node, yaml.MappingNode)
+            else None
+        )
+        node = found
+    if not isinstance(target, dict) or not isinstance(node, yaml.MappingNode):
+        return
+    for key, value in node.value:
+        if (
+            isinstance(value, yaml.ScalarNode)
+            and value.tag != "tag:yaml.org,2002:str"
+            and value.tag != "tag:yaml.org,2002:null"
+            and key.value in target
+        ):
+            target[key.value] = value.value
+
+
 def read_manifest(text: str, file: str = MANIFEST_FILE) -> tuple[Manifest, yaml.Node | None]:
     """Parse and check paas.yaml text; return the model and its node tree."""
     data, node = _load_yaml(text, file)
+    _env_as_written(data, node, ("env",))
+    _env_as_written(data, node, ("build", "env"))
     manifest: Manifest = _validate(Manifest, data, node, file)
     return manifest, node
 
@@ -750,8 +787,9 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
     Args:
         path: The app directory.
         name: The app name from `--app`; wins over paas.yaml and the directory name.
-        detect_language: Run detection for defaults. When false (a prebuilt
-            image is deployed) a directory with no recognisable language is fine.
+        detect_language: Insist on a recognisable language (something to build).
+            When false (a prebuilt image is deployed) detection still gives the
+            defaults where it can, but a directory with nothing to build is fine.
 
     Raises:
         ManifestError: a file is invalid or the app has no start command.
@@ -796,13 +834,14 @@ def load_app(path: Path, *, name: str | None = None, detect_language: bool = Tru
             path="build.dockerfile",
         )
     detection: Detection | None = None
-    if detect_language and dockerfile is None:
+    if dockerfile is None:
         try:
             detection = detect(root / manifest.build.path)
         except NothingToBuildError:
-            # A Procfile or paas.yaml commands are enough to run a prebuilt image; a
-            # broken package.json is still an error (DetectError is not caught).
-            if manifest.processes or procfile:
+            # A Procfile or paas.yaml commands are enough to run a prebuilt image, and
+            # so is the image's own command; a broken package.json is still an error
+            # (DetectError is not caught).
+            if manifest.processes or procfile or not detect_language:
                 detection = None
             else:
                 raise

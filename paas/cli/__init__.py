@@ -12,7 +12,19 @@ import sys
 
 import typer
 
-from paas.cli import detect, init, render, version
+from paas.cli import (
+    apps,
+    cluster,
+    config,
+    detect,
+    domains,
+    init,
+    ps,
+    push,
+    releases,
+    render,
+    version,
+)
 
 app = typer.Typer(
     name="paas",
@@ -37,7 +49,7 @@ def _global(
         os.environ["PAAS_DEBUG"] = "1"
 
 
-for _module in (version, detect, init, render):
+for _module in (version, detect, init, render, push, apps, config, ps, releases, domains, cluster):
     _module.register(app)
 
 _ALIAS = re.compile(r"^([a-z]+):([a-z][a-z-]*)$")

@@ -97,9 +97,8 @@ class Kube:
             NotFoundError: 404.
             KubeApiError: any other error status, or the server cannot be reached.
         """
-        from urllib3.exceptions import HTTPError
-
         from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
 
         headers = {"Accept": "application/json"}
         if body is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import contextlib
 import gzip
 import json
 import threading
@@ -291,7 +292,5 @@ def _release(kube: Kube, namespace: str, holder: str) -> None:
     lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME)
     if lease and lease["spec"].get("holderIdentity") == holder:
         lease["spec"]["holderIdentity"] = ""
-        try:
+        with contextlib.suppress(ClusterError):  # else it expires by itself
             kube.replace(lease)
-        except ClusterError:
-            pass  # it expires by itself

@@ -254,13 +254,24 @@ def _service(app: AppSpec, web: Process, ns: str) -> Obj:
 def _ingress(app: AppSpec, settings: ClusterSettings, ns: str) -> Obj:
     default_host = settings.app_host(app.name)
     hosts = [default_host, *(d for d in app.domains if d != default_host)]
-    backend = {"service": {"name": object_name(app.name, "web"), "port": {"name": "http"}}}
+    service = object_name(app.name, "web")
     meta = _meta(app.name, ns, labels(app.name, "web"))
     spec: Obj = {}
     if settings.ingress_class:
         spec["ingressClassName"] = settings.ingress_class
     spec["rules"] = [
-        {"host": h, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}
+        {
+            "host": h,
+            "http": {
+                "paths": [
+                    {
+                        "path": "/",
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": service, "port": {"name": "http"}}},
+                    }
+                ]
+            },
+        }
         for h in hosts
     ]
     tls = settings.tls

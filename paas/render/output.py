@@ -10,9 +10,18 @@ import yaml
 Obj = dict[str, Any]
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared values out in full: no `&id001` anchors for a reader to follow."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def to_yaml(objects: list[Obj]) -> str:
     """All objects as one multi-document YAML stream, keys in rendered order."""
-    return yaml.safe_dump_all(objects, sort_keys=False, default_flow_style=False, width=100)
+    return yaml.dump_all(
+        objects, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=100
+    )
 
 
 def file_name(index: int, obj: Obj) -> str:

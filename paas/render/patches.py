@@ -118,15 +118,21 @@ def apply_patches(
                 # as users expect from kubectl annotate.
                 target = copy.deepcopy(out[i])
                 target["metadata"].setdefault("annotations", {})
-                try:
-                    out[i] = jsonpatch.apply_patch(target, rule.json_ops or [])
-                except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-                    name = f"{out[i]['kind']}/{out[i]['metadata']['name']}"
-                    raise RenderError(
-                        f"{rule.place}: cannot apply the JSON patch to `{name}`: {exc}",
-                        "Check each `path`: for `add` the parent must "
-                        "exist; escape `/` in keys as `~1`.",
-                    ) from None
+                for number, op in enumerate(rule.json_ops or []):
+                    try:
+                        target = jsonpatch.apply_patch(target, [op])
+                    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+                        # The library's message quotes the document, which may be a Secret:
+                        # name the operation instead.
+                        name = f"{out[i]['kind']}/{out[i]['metadata']['name']}"
+                        raise RenderError(
+                            f"{rule.place}: cannot apply the JSON patch to `{name}`: operation "
+                            f"{number} (`{op.get('op')}` at `{op.get('path')}`) does not fit "
+                            "the object",
+                            "Check each `path`: for `add` the parent must exist, for `replace` "
+                            "and `remove` the value itself; escape `/` in keys as `~1`.",
+                        ) from None
+                out[i] = target
                 if out[i]["metadata"].get("annotations") == {}:
                     del out[i]["metadata"]["annotations"]
     return out

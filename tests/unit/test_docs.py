@@ -29,3 +29,14 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_exit_codes_page_lists_every_code() -> None:
     rows = re.findall(r"^\| *(\d+) \| `(\w+)` \|", (DOCS / "exit-codes.md").read_text(), re.M)
     assert [(int(code), name) for code, name in rows] == [(c.value, c.name) for c in ExitCode]
+
+
+def test_manifest_page_shows_the_size_table() -> None:
+    from paas.render.sizes import SIZE_TABLE
+
+    text = (DOCS / "manifest.md").read_text()
+    for name, size in SIZE_TABLE.items():
+        assert (
+            f"| `{name}` | {size.cpu_request} | {size.cpu_limit} | {size.memory} |" in text
+            or f"| {name} | {size.cpu_request} | {size.cpu_limit} | {size.memory} |" in text
+        ), name

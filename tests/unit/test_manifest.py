@@ -99,7 +99,7 @@ def test_paas_yaml_wins_over_procfile_which_wins_over_app_json_and_detection(
     )
     web, worker = app.processes["web"], app.processes["worker"]
     assert web.command == "gunicorn app:app --workers 4"  # Procfile over detection
-    assert (web.replicas, web.size) == (3, "medium")  # app.json formation, Heroku size mapped
+    assert (web.replicas, web.size) == (3, "large")  # app.json formation, Heroku size mapped
     assert (worker.command, worker.replicas) == ("python other.py", 5)  # paas.yaml over all
     assert app.release_command == "./migrate"
     assert app.env == {"A": "from-paas-yaml", "B": "b"}
@@ -386,3 +386,29 @@ def test_a_procfile_alone_is_enough_without_a_language(tmp_path: Path) -> None:
     app = load_app(write(tmp_path, {"Procfile": "web: ./server\n"}))
     assert app.language is None
     assert app.processes["web"].command == "./server"
+
+
+def test_env_values_stay_as_written(tmp_path: Path) -> None:
+    app = load_app(
+        write(
+            tmp_path,
+            {
+                "paas.yaml": "processes: {web: {command: x}}\n"
+                "env: {PYTHON: 3.10, FLAG: yes, NOPE: NO, N: 007, Q: '3.10'}\n"
+                "build: {env: {NODE: 20.10}}\n"
+            },
+        )
+    )
+    assert app.env == {"PYTHON": "3.10", "FLAG": "yes", "NOPE": "NO", "N": "007", "Q": "3.10"}
+    assert app.build.env == {"NODE": "20.10"}
+
+
+def test_heroku_dyno_sizes_never_give_less_memory() -> None:
+    from paas.manifest import HEROKU_SIZES
+    from paas.render.sizes import SIZE_TABLE
+
+    dyno_memory_mib = {"eco": 512, "basic": 512, "standard-1x": 512, "standard-2x": 1024}
+    for dyno, mib in dyno_memory_mib.items():
+        memory = SIZE_TABLE[HEROKU_SIZES[dyno]].memory
+        given = int(memory[:-2]) * (1024 if memory.endswith("Gi") else 1)
+        assert given >= mib, dyno

@@ -1,0 +1,118 @@
+"""`paas cluster init` and `paas cluster info`: team-wide settings stored in the cluster."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from paas.cli.common import ContextOption
+from paas.cli.options import JsonOption
+
+group = typer.Typer(
+    help="Team-wide cluster settings: domain, registry, builder, TLS.", no_args_is_help=True
+)
+
+
+@group.command("init")
+def init(
+    domain: Annotated[str, typer.Option(help="Apps are served at APP.DOMAIN.")],
+    registry: Annotated[str, typer.Option(help="Registry (host[:port][/path]) images go to.")],
+    builder: Annotated[str, typer.Option(help="Default CNB builder image.")] = "paas/builder",
+    ingress_class: Annotated[
+        str | None,
+        typer.Option(
+            help="IngressClass for app Ingresses. Default: the cluster's default class.",
+            show_default=False,
+        ),
+    ] = None,
+    tls: Annotated[
+        str,
+        typer.Option(
+            help="TLS for Ingresses: `none`, `cert-manager:ISSUER` (a ClusterIssuer) or "
+            "`secret:NAME` (a TLS Secret in each app namespace)."
+        ),
+    ] = "none",
+    insecure_registry: Annotated[
+        bool, typer.Option(help="The registry speaks plain HTTP (test clusters only).")
+    ] = False,
+    history: Annotated[int, typer.Option(help="Releases kept per app.", min=2)] = 20,
+    context: ContextOption = None,
+) -> None:
+    """Store the cluster's settings; every paas command reads them.
+
+    Run once per cluster, by a platform engineer; running it again replaces the
+    settings.
+
+    \b
+    Example:
+      paas cluster init --domain apps.example.com --registry registry.example.com/team \\
+        --tls cert-manager:letsencrypt
+    """
+    from paas.console import get_console
+    from paas.errors import UsageError
+    from paas.kube.api import Kube
+    from paas.kube.store import write_settings
+    from paas.settings import ClusterSettings, TLSSettings
+
+    mode, _, value = tls.partition(":")
+    if mode == "none":
+        tls_settings = TLSSettings()
+    elif mode == "cert-manager" and value:
+        tls_settings = TLSSettings(mode="cert-manager", issuer=value)
+    elif mode == "secret" and value:
+        tls_settings = TLSSettings(mode="secret", secret=value)
+    else:
+        raise UsageError(
+            f"`--tls {tls}` is not understood",
+            "Use `none`, `cert-manager:ISSUER` or `secret:NAME`.",
+        )
+    settings = ClusterSettings(
+        domain=domain,
+        registry=registry,
+        builder=builder,
+        ingress_class=ingress_class,
+        tls=tls_settings,
+        insecure_registry=insecure_registry,
+        history=history,
+    )
+    write_settings(Kube(context), settings)
+    get_console().success(
+        f"Stored the settings: apps are served at `APP.{domain}`, images go to `{registry}`."
+    )
+
+
+@group.command("info")
+def info(context: ContextOption = None, json_output: JsonOption = False) -> None:
+    """Show the cluster's settings.
+
+    \b
+    Example:
+      paas cluster info --json
+    """
+    from paas.console import get_console
+    from paas.kube.api import Kube
+    from paas.kube.store import read_settings
+
+    console = get_console()
+    settings = read_settings(Kube(context))
+    if json_output:
+        console.data(settings.model_dump(mode="json"))
+        return
+    tls = settings.tls
+    console.fields(
+        [
+            ("domain", settings.domain),
+            ("registry", settings.registry + (" (insecure)" if settings.insecure_registry else "")),
+            ("builder", settings.builder),
+            ("ingress class", settings.ingress_class or "(cluster default)"),
+            ("tls", tls.mode + (f":{tls.issuer or tls.secret}" if tls.mode != "none" else "")),
+            ("history", f"{settings.history} releases"),
+        ],
+        title="Cluster settings",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.add_typer(group, name="cluster")

@@ -1,0 +1,107 @@
+"""What the cluster-talking commands share: the kube target, the app name, the session."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from paas.console import Console
+    from paas.lifecycle import Session
+
+ContextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--context",
+        help="Kubeconfig context to use. Default: the current one.",
+        envvar="PAAS_CONTEXT",
+        show_default=False,
+    ),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", help="Seconds to wait for the rollout.", min=1),
+]
+LockWaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait-lock", help="Seconds to wait while another change of the app holds its lock.", min=0
+    ),
+]
+
+
+def app_name(app: str | None, path: Path = Path(".")) -> str:
+    """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory."""
+    if app:
+        return app
+    from paas.manifest import MANIFEST_FILE, read_manifest
+    from paas.names import suggest_app_name
+
+    manifest_file = path / MANIFEST_FILE
+    if manifest_file.is_file():
+        manifest, _ = read_manifest(manifest_file.read_text())
+        if manifest.name:
+            return manifest.name
+    return suggest_app_name(path.resolve().name)
+
+
+def author() -> str:
+    """Who is acting, for release records: PAAS_AUTHOR, git's user.email, or user@host."""
+    if os.environ.get("PAAS_AUTHOR"):
+        return os.environ["PAAS_AUTHOR"]
+    import subprocess
+
+    try:
+        email = subprocess.run(
+            ["git", "config", "user.email"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
+    except OSError:
+        email = ""
+    return email or f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def session(
+    context: str | None,
+    *,
+    timeout: float = 300,
+    lock_wait: float = 300,
+    console: Console | None = None,
+) -> Session:
+    """Connect to the cluster and read its settings."""
+    from paas.console import get_console
+    from paas.deploy import Events
+    from paas.kube.api import Kube
+    from paas.kube.store import read_settings
+    from paas.lifecycle import Session
+
+    out = console or get_console()
+    kube = Kube(context)
+    reported: dict[str, tuple[int, int]] = {}
+
+    def progress(process: str, ready: int, want: int) -> None:
+        if reported.get(process) != (ready, want):
+            reported[process] = (ready, want)
+            out.info(f"  {process}: {ready}/{want} ready")
+
+    events = Events(
+        info=out.info, release_line=lambda line: out.info(f"  release | {line}"), progress=progress
+    )
+    return Session(
+        kube, read_settings(kube), author(), events, lock_wait=lock_wait, timeout=timeout
+    )
+
+
+def print_outcome(console: Console, outcome: object, verb: str) -> None:
+    """The last lines of a change: which release now serves, and where."""
+    from paas.deploy import Outcome
+
+    assert isinstance(outcome, Outcome)
+    if outcome.unchanged:
+        console.success(f"Nothing changed: {outcome.record.name} is current. {outcome.url}")
+        return
+    console.success(f"{verb} {outcome.record.name}: {outcome.record.description}. {outcome.url}")

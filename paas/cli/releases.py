@@ -1,0 +1,146 @@
+"""`paas releases`, `paas releases info vN` and `paas rollback [vN]`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
+from paas.cli.options import AppOption, JsonOption
+
+group = typer.Typer(help="The app's release history.", invoke_without_command=True)
+
+
+def _version(text: str) -> int:
+    from paas.errors import UsageError
+
+    number = text.lower().removeprefix("v")
+    if not number.isdigit() or int(number) < 1:
+        raise UsageError(f"`{text}` is not a release", "Write it like `v3`.")
+    return int(number)
+
+
+@group.callback()
+def releases(
+    ctx: typer.Context,
+    app: AppOption = None,
+    context: ContextOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the app's releases, newest first.
+
+    \b
+    Example:
+      paas releases
+      paas releases -a hello --json
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from paas.cli.common import app_name, session
+    from paas.console import get_console
+
+    console = get_console()
+    name = app_name(app)
+    history = list(reversed(session(context).history(name)))
+    if json_output:
+        console.data([r.summary() for r in history])
+        return
+    if not history:
+        console.info(f"`{name}` has no releases yet: deploy it with `paas push`.")
+        return
+    live = next((r for r in history if r.status == "succeeded"), None)
+    console.table(
+        ["RELEASE", "STATUS", "DESCRIPTION", "BY", "CREATED"],
+        [
+            [r.name, "current" if r is live else r.status, r.description, r.author, r.created]
+            for r in history
+        ],
+        title=f"{name} releases",
+    )
+
+
+@group.command("info")
+def info(
+    release: Annotated[str, typer.Argument(help="The release, like `v3`.")],
+    app: AppOption = None,
+    context: ContextOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show one release: image, commit, author, status, config var names.
+
+    \b
+    Example:
+      paas releases info v3
+    """
+    from paas.cli.common import app_name, session
+    from paas.console import get_console
+    from paas.errors import NotFoundError
+
+    console = get_console()
+    name = app_name(app)
+    version = _version(release)
+    found = [r for r in session(context).history(name) if r.version == version]
+    if not found:
+        raise NotFoundError(
+            f"release v{version} of `{name}` is not in the history",
+            "See `paas releases` for the ones kept.",
+        )
+    record = found[0]
+    if json_output:
+        console.data(record.summary())
+        return
+    console.fields(
+        [
+            ("description", record.description),
+            ("status", record.status + (f": {record.failure}" if record.failure else "")),
+            ("image", record.image),
+            ("commit", record.commit or "-"),
+            ("by", record.author),
+            ("created", record.created),
+            ("config", ", ".join(sorted(record.config)) or "-"),
+            (
+                "processes",
+                ", ".join(f"{p.name}={p.replicas}" for p in record.app.processes.values()),
+            ),
+        ],
+        title=f"{name} {record.name}",
+    )
+
+
+def rollback(
+    release: Annotated[
+        str | None,
+        typer.Argument(
+            help="The release to go back to, like `v3`. Default: the one before the current.",
+            show_default=False,
+        ),
+    ] = None,
+    app: AppOption = None,
+    timeout: TimeoutOption = 300,
+    wait_lock: LockWaitOption = 300,
+    context: ContextOption = None,
+) -> None:
+    """Roll back to an earlier release's image AND config, as a new release.
+
+    \b
+    Example:
+      paas rollback
+      paas rollback v3
+    """
+    from paas.cli.common import app_name, print_outcome, session
+    from paas.console import get_console
+    from paas.lifecycle import rollback as roll_back
+
+    outcome = roll_back(
+        session(context, timeout=timeout, lock_wait=wait_lock),
+        app_name(app),
+        _version(release) if release else None,
+    )
+    print_outcome(get_console(), outcome, "Rolled back:")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.add_typer(group, name="releases")
+    app.command()(rollback)

@@ -1,0 +1,378 @@
+"""What app developers do every day, each as one function over the cluster.
+
+Every change that Heroku would record as a release goes through
+`paas.deploy.deploy()`; the rest only reads. The CLI calls these and prints.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from paas.deploy import DeployRequest, Events, Outcome, deploy
+from paas.errors import NotFoundError, UsageError
+from paas.kube.api import Kube, Obj
+from paas.kube.store import list_releases
+from paas.names import ENV_NAME, object_name, process_name_problem
+from paas.releases import ReleaseRecord, current
+from paas.render import namespace_object
+from paas.settings import ClusterSettings
+
+
+@dataclass
+class Session:
+    """A cluster, its settings, and who is acting."""
+
+    kube: Kube
+    settings: ClusterSettings
+    author: str
+    events: Events
+    lock_wait: float = 300
+    timeout: float = 300
+
+    def deploy(self, app: str, request: DeployRequest, *, rollback: bool = True) -> Outcome:
+        """Run the pipeline for one change of `app`."""
+        request.author = request.author or self.author
+        return deploy(
+            self.kube,
+            self.settings,
+            app,
+            request,
+            events=self.events,
+            holder=f"{self.author} ({request.change})",
+            rollback=rollback,
+            timeout=self.timeout,
+            lock_wait=self.lock_wait,
+        )
+
+    def history(self, app: str) -> list[ReleaseRecord]:
+        """The app's releases, oldest first.
+
+        Raises:
+            NotFoundError: no such app.
+        """
+        namespace = self.settings.namespace(app)
+        if self.kube.get("v1", "Namespace", None, namespace) is None:
+            raise NotFoundError(
+                f"there is no app `{app}`", "See `paas apps`, or create it with `paas apps create`."
+            )
+        return list_releases(self.kube, namespace)
+
+    def current(self, app: str) -> ReleaseRecord:
+        """The release serving now.
+
+        Raises:
+            NotFoundError: no such app, or it has no successful release.
+        """
+        live = current(self.history(app))
+        if live is None:
+            raise NotFoundError(f"app `{app}` has no release yet", "Deploy it with `paas push`.")
+        return live
+
+
+# ---- config
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """`["A=1", "B=x=y"]` -> `{"A": "1", "B": "x=y"}`.
+
+    Raises:
+        UsageError: a pair has no `=` or the name is not an environment variable name.
+    """
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"`{pair}` is not KEY=VALUE", "Write it like `GREETING=hello`.")
+        if not ENV_NAME.match(key):
+            raise UsageError(
+                f"`{key}` is not an environment variable name",
+                "Use letters, digits and `_`, not starting with a digit.",
+            )
+        out[key] = value
+    return out
+
+
+def set_config(session: Session, app: str, values: dict[str, str]) -> Outcome:
+    """Set config vars: a new release and a rolling restart."""
+    config = {**session.current(app).config, **values}
+    names = ", ".join(sorted(values))
+    return session.deploy(app, DeployRequest("config", f"Set {names}", config=config))
+
+
+def unset_config(session: Session, app: str, keys: list[str]) -> Outcome:
+    """Remove config vars: a new release and a rolling restart.
+
+    Raises:
+        NotFoundError: one of `keys` is not set.
+    """
+    config = dict(session.current(app).config)
+    missing = [k for k in keys if k not in config]
+    if missing:
+        raise NotFoundError(
+            f"config var `{missing[0]}` is not set on `{app}`",
+            "See `paas config` for the ones that are.",
+        )
+    for key in keys:
+        del config[key]
+    return session.deploy(app, DeployRequest("config", f"Unset {', '.join(keys)}", config=config))
+
+
+# ---- formation
+
+
+def parse_formation(pairs: list[str]) -> dict[str, int]:
+    """`["web=3", "worker=0"]` -> `{"web": 3, "worker": 0}`.
+
+    Raises:
+        UsageError: a pair is not TYPE=COUNT.
+    """
+    out: dict[str, int] = {}
+    for pair in pairs:
+        name, sep, count = pair.partition("=")
+        if not sep or not count.isdigit() or process_name_problem(name):
+            raise UsageError(f"`{pair}` is not TYPE=COUNT", "Write it like `web=3 worker=0`.")
+        out[name] = int(count)
+    return out
+
+
+def scale(session: Session, app: str, formation: dict[str, int]) -> Outcome:
+    """Change replica counts: a release that restarts nothing.
+
+    Raises:
+        NotFoundError: a process type the app does not have.
+    """
+    live = session.current(app)
+    processes = dict(live.app.processes)
+    for name, count in formation.items():
+        if name not in processes:
+            known = ", ".join(f"`{p}`" for p in processes)
+            raise NotFoundError(
+                f"app `{app}` has no process type `{name}`", f"Its process types are {known}."
+            )
+        processes[name] = processes[name].model_copy(update={"replicas": count})
+    spec = live.app.model_copy(update={"processes": processes})
+    described = ", ".join(f"{k}={v}" for k, v in formation.items())
+    return session.deploy(
+        app, DeployRequest("scale", f"Scale {described}", app=spec, restart_pods=False)
+    )
+
+
+def restart(session: Session, app: str, process: str | None = None) -> list[str]:
+    """Restart the pods of one process type, or all, with a rolling restart (no release).
+
+    Returns:
+        The Deployments restarted.
+    """
+    live = session.current(app)
+    namespace = session.settings.namespace(app)
+    names = [p for p in live.app.processes if process in (None, p)]
+    if process is not None and not names:
+        raise NotFoundError(f"app `{app}` has no process type `{process}`")
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    restarted = []
+    for name in names:
+        deployment = object_name(app, name)
+        session.kube.merge_patch(
+            "apps/v1",
+            "Deployment",
+            namespace,
+            deployment,
+            {"spec": {"template": {"metadata": {"annotations": {"paas.dev/restarted-at": stamp}}}}},
+        )
+        restarted.append(deployment)
+    return restarted
+
+
+# ---- domains
+
+
+def add_domain(session: Session, app: str, host: str) -> Outcome:
+    """Add a custom domain to the app's Ingress (a release; restarts nothing).
+
+    Raises:
+        UsageError: `host` is not a host name, or the app has it already.
+    """
+    from paas.manifest import Manifest
+
+    live = session.current(app)
+    if host in live.app.domains:
+        raise UsageError(f"`{host}` is already a domain of `{app}`")
+    Manifest.model_validate({"domains": [host]})  # the same host name rules as paas.yaml
+    spec = live.app.model_copy(update={"domains": (*live.app.domains, host)})
+    return session.deploy(
+        app, DeployRequest("domains", f"Add domain {host}", app=spec, restart_pods=False)
+    )
+
+
+def remove_domain(session: Session, app: str, host: str) -> Outcome:
+    """Remove a custom domain (a release; restarts nothing)."""
+    live = session.current(app)
+    if host not in live.app.domains:
+        raise NotFoundError(
+            f"`{host}` is not a domain of `{app}`", "See `paas domains` for the ones it has."
+        )
+    spec = live.app.model_copy(update={"domains": tuple(d for d in live.app.domains if d != host)})
+    return session.deploy(
+        app, DeployRequest("domains", f"Remove domain {host}", app=spec, restart_pods=False)
+    )
+
+
+# ---- releases
+
+
+def rollback(session: Session, app: str, version: int | None) -> Outcome:
+    """Make a new release from an earlier one's image, config and spec.
+
+    Raises:
+        NotFoundError: no such release, or nothing earlier to go back to.
+    """
+    history = session.history(app)
+    live = current(history)
+    if version is None:
+        earlier = [
+            r
+            for r in history
+            if r.status == "succeeded" and (live is None or r.version < live.version)
+        ]
+        if not earlier:
+            raise NotFoundError(f"app `{app}` has no earlier release to roll back to")
+        target = earlier[-1]
+    else:
+        found = [r for r in history if r.version == version]
+        if not found:
+            raise NotFoundError(
+                f"release v{version} of `{app}` is not in the history",
+                "See `paas releases` for the ones kept.",
+            )
+        target = found[0]
+    return session.deploy(
+        app,
+        DeployRequest(
+            "rollback",
+            f"Rollback to {target.name}",
+            app=target.app,
+            image=target.image,
+            image_kind=target.image_kind,
+            commit=target.commit,
+            config=target.config,
+        ),
+    )
+
+
+# ---- apps
+
+
+def list_apps(kube: Kube) -> list[dict[str, str]]:
+    """Every app paas manages on this cluster: one list call, whatever the number."""
+    rows = []
+    for ns in kube.list(
+        "v1", "Namespace", selector="app.kubernetes.io/managed-by=paas,paas.dev/app"
+    ):
+        meta = ns["metadata"]
+        rows.append(
+            {
+                "name": meta["labels"]["paas.dev/app"],
+                "namespace": meta["name"],
+                "release": meta.get("annotations", {}).get("paas.dev/current-release", ""),
+                "created": meta.get("creationTimestamp", ""),
+            }
+        )
+    return sorted(rows, key=lambda r: r["name"])
+
+
+def create_app(session: Session, app: str) -> str:
+    """Create the app's namespace; return it.
+
+    Raises:
+        UsageError: the app exists already.
+    """
+    namespace = session.settings.namespace(app)
+    if session.kube.get("v1", "Namespace", None, namespace) is not None:
+        raise UsageError(f"app `{app}` exists already", "Pick another name, or `paas push` to it.")
+    session.kube.apply(namespace_object(app, namespace))
+    return namespace
+
+
+def destroy_app(session: Session, app: str) -> None:
+    """Delete everything paas made for `app`: its namespace, which holds nothing else.
+
+    Raises:
+        NotFoundError: no such app.
+        UsageError: the namespace was not made by paas.
+    """
+    namespace = session.settings.namespace(app)
+    ns = session.kube.get("v1", "Namespace", None, namespace)
+    if ns is None:
+        raise NotFoundError(f"there is no app `{app}`")
+    if ns["metadata"].get("labels", {}).get("paas.dev/app") != app:
+        raise UsageError(f"namespace `{namespace}` was not made by paas; not deleting it")
+    session.kube.delete("v1", "Namespace", None, namespace)
+
+
+def process_status(session: Session, app: str) -> list[dict[str, Any]]:
+    """Each process type: desired and ready replicas, release, and each pod's state."""
+    namespace = session.settings.namespace(app)
+    live = session.current(app)
+    selector = f"paas.dev/app={app},app.kubernetes.io/managed-by=paas"
+    deployments = {
+        d["metadata"]["labels"].get("paas.dev/process"): d
+        for d in session.kube.list("apps/v1", "Deployment", namespace, selector=selector)
+    }
+    pods = session.kube.list("v1", "Pod", namespace, selector=f"paas.dev/app={app}")
+    now = time.time()
+    out = []
+    for name in live.app.processes:
+        deployment: Obj = deployments.get(name) or {}
+        status = deployment.get("status", {})
+        out.append(
+            {
+                "process": name,
+                "desired": deployment.get("spec", {}).get("replicas", 0),
+                "ready": status.get("readyReplicas", 0),
+                "release": deployment.get("metadata", {})
+                .get("labels", {})
+                .get("paas.dev/release", ""),
+                "pods": [
+                    _pod_row(p, now)
+                    for p in pods
+                    if p["metadata"]["labels"].get("paas.dev/process") == name
+                ],
+            }
+        )
+    return out
+
+
+def _pod_row(pod: Obj, now: float) -> dict[str, Any]:
+    import calendar
+
+    status = pod.get("status", {})
+    statuses = status.get("containerStatuses", [])
+    state = status.get("phase", "Pending")
+    restarts = sum(cs.get("restartCount", 0) for cs in statuses)
+    for cs in statuses:
+        waiting = cs.get("state", {}).get("waiting")
+        if waiting:
+            state = waiting.get("reason", "Waiting")
+        elif cs.get("state", {}).get("running"):
+            state = "up" if cs.get("ready") else "starting"
+    if pod["metadata"].get("deletionTimestamp"):
+        state = "stopping"
+    created = pod["metadata"].get("creationTimestamp", "")
+    age = now - calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S")) if created else 0
+    return {
+        "name": pod["metadata"]["name"],
+        "state": state,
+        "restarts": restarts,
+        "age_seconds": int(age),
+        "release": pod["metadata"]["labels"].get("paas.dev/release", ""),
+    }
+
+
+def human_age(seconds: int) -> str:
+    """`42s`, `5m`, `3h`, `2d`, like kubectl."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
