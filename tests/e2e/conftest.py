@@ -1,0 +1,263 @@
+"""Fixtures for the end-to-end build tests: registry, podman's API socket, pack, the builder.
+
+They need what `hack/testbed up` starts: a registry, podman's Docker API
+socket, pack and the lifecycle tarball. With `CI` set a missing piece fails
+the test; elsewhere it skips with one line saying to run `hack/testbed up`.
+
+The session's first build test runs `paas builder create`, so the builder
+under test is made from this checkout's `buildpacks/` (podman's layer cache
+makes that quick after the first time; the first time compiles CPython).
+Set `PAAS_TEST_SKIP_BUILDER_CREATE=1` to use the builder already in the registry.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paas" / "testbed"
+TESTBED_REGISTRY = "registry.paas.test:5000"
+PODMAN_SOCKET = "/run/podman/podman.sock"
+HOW_TO_START = 'run `hack/testbed up` (and `eval "$(hack/testbed env)"`)'
+
+
+def _missing(what: str) -> None:
+    message = f"no {what} for the build tests: {HOW_TO_START}"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def _registry_up(registry: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{registry}/v2/", timeout=3) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    path = REPO / "hack" / "pins.env"
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                pins[key.strip()] = value.strip()
+    return pins
+
+
+def _find_pack() -> str | None:
+    found = os.environ.get("PAAS_PACK") or shutil.which("pack")
+    if found:
+        return found
+    version = _pins().get("PACK_VERSION", "")
+    candidates = sorted(glob.glob(str(CACHE / f"pack-{version}*" / "bin" / "pack")))
+    candidates += sorted(glob.glob(str(CACHE / "pack-*" / "bin" / "pack")))
+    return candidates[0] if candidates else None
+
+
+def _find_lifecycle() -> str | None:
+    if os.environ.get("PAAS_LIFECYCLE_TGZ"):
+        return os.environ["PAAS_LIFECYCLE_TGZ"]
+    version = _pins().get("LIFECYCLE_VERSION", "")
+    candidates = glob.glob(str(CACHE / f"lifecycle-{version}" / "lifecycle-*.tgz"))
+    candidates += sorted(glob.glob(str(CACHE / "lifecycle-*" / "lifecycle-*.tgz")), reverse=True)
+    return candidates[0] if candidates else None
+
+
+@dataclass(frozen=True)
+class BuildTestbed:
+    """What the build tests run against."""
+
+    registry: str
+    env: dict[str, str]  # the environment `paas` runs with
+
+    def paas(
+        self, *args: str | Path, cwd: Path | None = None, timeout: float = 1500
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `paas ARGS` as a user does; output captured, never raises on exit code."""
+        return subprocess.run(
+            [sys.executable, "-c", RUN_PAAS, *map(str, args)],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+# `paas build` and `paas builder create` live in paas/cli/build.py and
+# paas/cli/builder.py; this registers them when cli/__init__ does not (yet).
+RUN_PAAS = """
+import sys
+from paas import cli
+from paas.cli import build, builder
+names = {c.name or (c.callback.__name__ if c.callback else "") for c in cli.app.registered_commands}
+groups = {g.name or (g.typer_instance.info.name if g.typer_instance else "") for g in cli.app.registered_groups}
+if "build" not in names:
+    build.register(cli.app)
+if "builder" not in groups:
+    builder.register(cli.app)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture(scope="session")
+def build_testbed() -> BuildTestbed:
+    """The registry, podman socket, pack and lifecycle; skips (fails in CI) without them."""
+    registry = os.environ.get("PAAS_TEST_REGISTRY", TESTBED_REGISTRY)
+    if not _registry_up(registry):
+        _missing(f"registry at {registry}")
+    docker_host = os.environ.get("DOCKER_HOST") or f"unix://{PODMAN_SOCKET}"
+    sock = docker_host.removeprefix("unix://")
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(3)
+            s.connect(sock)
+    except OSError:
+        _missing(f"Docker-compatible API socket at {sock}")
+    if shutil.which("podman") is None:
+        _missing("podman")
+    pack, lifecycle = _find_pack(), _find_lifecycle()
+    if pack is None:
+        _missing("pack binary")
+    if lifecycle is None:
+        _missing("CNB lifecycle tarball")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_REGISTRY_")}
+    env.update(
+        NO_COLOR="1",
+        COLUMNS="120",
+        DOCKER_HOST=docker_host,
+        PAAS_PACK=str(pack),
+        PAAS_LIFECYCLE_TGZ=str(lifecycle),
+    )
+    return BuildTestbed(registry=registry, env=env)
+
+
+@pytest.fixture(scope="session")
+def builder(build_testbed: BuildTestbed) -> str:
+    """The paas builder in the test registry, made from this checkout's buildpacks/."""
+    ref = f"{build_testbed.registry}/paas/builder:latest"
+    if os.environ.get("PAAS_TEST_SKIP_BUILDER_CREATE"):
+        return ref
+    result = build_testbed.paas(
+        "builder", "create", "--registry", build_testbed.registry, timeout=3600
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"`paas builder create` exited {result.returncode}:\n{result.stderr[-4000:]}",
+            pytrace=False,
+        )
+    assert result.stdout.strip() == ref
+    return ref
+
+
+@pytest.fixture
+def app_copy(tmp_path: Path) -> Iterator[callable]:  # type: ignore[valid-type]
+    """Copy a starter or fixture app into a fresh directory with a unique app name."""
+
+    def copy(source: Path, name: str | None = None) -> Path:
+        dest = tmp_path / (name or f"t-{source.name}-{uuid.uuid4().hex[:6]}")
+        shutil.copytree(source, dest)
+        manifest = dest / "paas.yaml"
+        if manifest.is_file():
+            lines = [
+                f"name: {dest.name}" if line.startswith("name:") else line
+                for line in manifest.read_text().splitlines()
+            ]
+            manifest.write_text("\n".join(lines) + "\n")
+        return dest
+
+    yield copy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningImage:
+    """A built image running in podman the way a paas pod runs it."""
+
+    container: str
+    port: int
+
+    def get(self, path: str = "/", timeout: float = 60) -> str:
+        """GET a path, retrying until the server answers; return the body."""
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(  # noqa: S310
+                    f"http://127.0.0.1:{self.port}{path}", timeout=5
+                ) as response:
+                    return str(response.read().decode())
+            except OSError as exc:
+                last = exc
+                time.sleep(0.5)
+        logs = subprocess.run(
+            ["podman", "logs", self.container], capture_output=True, text=True, check=False
+        )
+        raise AssertionError(f"no answer on {path}: {last}\n{logs.stdout}{logs.stderr}")
+
+    def logs(self) -> str:
+        out = subprocess.run(
+            ["podman", "logs", self.container], capture_output=True, text=True, check=False
+        )
+        return out.stdout + out.stderr
+
+
+@pytest.fixture
+def run_image() -> Iterator[callable]:  # type: ignore[valid-type]
+    """Run an image like the rendered pod: launcher + command, read-only root, /tmp, uid 1000."""
+    started: list[str] = []
+
+    def run(image: str, command: str | None, env: dict[str, str] | None = None) -> RunningImage:
+        port = free_port()
+        name = f"paas-e2e-{uuid.uuid4().hex[:8]}"
+        argv = [
+            "podman",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--user",
+            "1000:1000",
+            "-p",
+            f"127.0.0.1:{port}:8080",
+            "-e",
+            "PORT=8080",
+        ]
+        for key, value in (env or {}).items():
+            argv += ["-e", f"{key}={value}"]
+        argv.append(image)
+        if command is not None:
+            argv += ["/cnb/lifecycle/launcher", command]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        started.append(name)
+        return RunningImage(name, port)
+
+    yield run
+    for name in started:
+        subprocess.run(["podman", "rm", "-f", "-t", "5", name], capture_output=True, check=False)
