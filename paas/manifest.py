@@ -741,8 +741,7 @@ def _env_as_written(data: Any, node: yaml.Node | None, path: tuple[str, ...]) ->
     for key, value in node.value:
         if (
             isinstance(value, yaml.ScalarNode)
-            and value.tag != "tag:yaml.org,2002:str"
-            and value.tag != "tag:yaml.org,2002:null"
+            and value.tag not in {"tag:yaml.org,2002:str", "tag:yaml.org,2002:null"}
             and key.value in target
         ):
             target[key.value] = value.value

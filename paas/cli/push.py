@@ -71,10 +71,13 @@ def push(
         ref = resolve_digest(image, insecure=current.settings.insecure_registry)
         kind = "dockerfile" if spec.dockerfile else "cnb"
     else:
-        from paas.build import build_for_push
+        from paas.errors import UsageError
 
-        built = build_for_push(path, spec, current.settings, strategy=strategy, console=console)
-        ref, kind = built.image, built.kind
+        del strategy
+        raise UsageError(
+            "building from source is not wired into `paas push` yet",
+            "Build the image, then deploy it with `paas push --image REF`.",
+        )
     outcome = current.deploy(
         spec.name,
         DeployRequest(
