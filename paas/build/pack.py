@@ -20,7 +20,7 @@ from paas.errors import BuildError
 
 _DIGEST = re.compile(r"\*\*\* Digest: (sha256:[0-9a-f]{64})")
 _STEP_ERROR = re.compile(r"error in step `([^`]+)`: (.*)$")
-_STEP_HINT = re.compile(r"^\s*!\s+hint: (.*)$")
+_STEP_HINT = re.compile(r"!\s+hint: (.*)$")
 
 
 def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = False) -> list[str]:
@@ -46,6 +46,8 @@ def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = Fal
         f"type=build;format=volume;name={plan.cache_name}",
         "--previous-image",
         plan.previous_image,
+        # Lines go through the console, which colours them itself.
+        "--no-color",
     ]
     for tag in plan.image_tags[1:]:
         args += ["--tag", tag]
@@ -67,7 +69,7 @@ def build_error(plan: BuildPlan, run: ToolRun) -> BuildError:
         step = _STEP_ERROR.search(text)
         if step:
             hint = next(
-                (m.group(1) for t in lines[i + 1 : i + 3] if (m := _STEP_HINT.match(t))),
+                (m.group(1) for t in lines[i + 1 : i + 3] if (m := _STEP_HINT.search(t))),
                 "See the build output above.",
             )
             return BuildError(

@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def _missing(what: str) -> None:
 
 def _registry_up(registry: str) -> bool:
     try:
-        with urllib.request.urlopen(f"http://{registry}/v2/", timeout=3) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://{registry}/v2/", timeout=3) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -85,6 +85,7 @@ class BuildTestbed:
 
     registry: str
     env: dict[str, str]  # the environment `paas` runs with
+    settings: Path  # cluster settings naming the registry (plain HTTP, so insecure)
 
     def paas(
         self, *args: str | Path, cwd: Path | None = None, timeout: float = 1500
@@ -118,7 +119,7 @@ sys.exit(cli.main(sys.argv[1:]))
 
 
 @pytest.fixture(scope="session")
-def build_testbed() -> BuildTestbed:
+def build_testbed(tmp_path_factory: pytest.TempPathFactory) -> BuildTestbed:
     """The registry, podman socket, pack and lifecycle; skips (fails in CI) without them."""
     registry = os.environ.get("PAAS_TEST_REGISTRY", TESTBED_REGISTRY)
     if not _registry_up(registry):
@@ -146,7 +147,9 @@ def build_testbed() -> BuildTestbed:
         PAAS_PACK=str(pack),
         PAAS_LIFECYCLE_TGZ=str(lifecycle),
     )
-    return BuildTestbed(registry=registry, env=env)
+    settings = tmp_path_factory.mktemp("settings") / "settings.yaml"
+    settings.write_text(f"registry: {registry}\ninsecure_registry: true\n")
+    return BuildTestbed(registry=registry, env=env, settings=settings)
 
 
 @pytest.fixture(scope="session")
@@ -168,7 +171,7 @@ def builder(build_testbed: BuildTestbed) -> str:
 
 
 @pytest.fixture
-def app_copy(tmp_path: Path) -> Iterator[callable]:  # type: ignore[valid-type]
+def app_copy(tmp_path: Path) -> Callable[..., Path]:
     """Copy a starter or fixture app into a fresh directory with a unique app name."""
 
     def copy(source: Path, name: str | None = None) -> Path:
@@ -183,7 +186,7 @@ def app_copy(tmp_path: Path) -> Iterator[callable]:  # type: ignore[valid-type]
             manifest.write_text("\n".join(lines) + "\n")
         return dest
 
-    yield copy
+    return copy
 
 
 def free_port() -> int:
@@ -205,7 +208,7 @@ class RunningImage:
         last: Exception | None = None
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(  # noqa: S310
+                with urllib.request.urlopen(
                     f"http://127.0.0.1:{self.port}{path}", timeout=5
                 ) as response:
                     return str(response.read().decode())
@@ -225,7 +228,7 @@ class RunningImage:
 
 
 @pytest.fixture
-def run_image() -> Iterator[callable]:  # type: ignore[valid-type]
+def run_image() -> Iterator[Callable[..., RunningImage]]:
     """Run an image like the rendered pod: launcher + command, read-only root, /tmp, uid 1000."""
     started: list[str] = []
 
