@@ -102,6 +102,10 @@ class Console:
         """Print one line of data to stdout as it is."""
         print(text, file=self.out, flush=True)
 
+    def rich_line(self, markup: str) -> None:
+        """Print one line of rich markup to stdout (callers escape their text)."""
+        self._rich(err=False).print(markup, soft_wrap=True)
+
     def data(self, value: Any) -> None:
         """Print a JSON document to stdout."""
         print(json.dumps(value, indent=2, sort_keys=False, default=str), file=self.out, flush=True)

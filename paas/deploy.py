@@ -317,3 +317,39 @@ def _now() -> str:
 
 
 __all__ = ["DeployRequest", "Events", "Outcome", "ReleasePhaseError", "app_url", "deploy"]
+
+
+def planned_objects(
+    kube: Kube, settings: ClusterSettings, app: AppSpec, *, image: str | None
+) -> tuple[list[Obj], list[Obj]]:
+    """What a push of `app` would apply now, and which live objects it would prune.
+
+    Uses the current release's image (unless `image` is given) and config, and
+    the next release number, exactly as `deploy()` would.
+    """
+    from paas.settings import image_repository
+
+    namespace = settings.namespace(app.name)
+    exists = kube.get("v1", "Namespace", None, namespace) is not None
+    history = list_releases(kube, namespace) if exists else []
+    last = current(history)
+    ref = image or (last.image if last else f"{image_repository(settings, app.name)}:pending")
+    release = Release(
+        version=next_version(history),
+        image=ref,
+        config=dict(last.config) if last else {},
+        commit=last.commit if last else "",
+        image_kind="dockerfile" if app.dockerfile else "cnb",
+    )
+    objects = [o for o in render(app, release, settings) if o["kind"] != "Job"]
+    wanted = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    prune: list[Obj] = []
+    if exists:
+        selector = f"paas.dev/app={app.name},app.kubernetes.io/managed-by=paas"
+        for api_version, kind in PRUNABLE:
+            prune += [
+                o
+                for o in kube.list(api_version, kind, namespace, selector=selector)
+                if (kind, o["metadata"]["name"]) not in wanted
+            ]
+    return objects, prune

@@ -17,8 +17,12 @@ from paas.cli import (
     cluster,
     config,
     detect,
+    diff,
+    doctor,
     domains,
     init,
+    logs,
+    oneoff,
     ps,
     push,
     releases,
@@ -49,7 +53,23 @@ def _global(
         os.environ["PAAS_DEBUG"] = "1"
 
 
-for _module in (version, detect, init, render, push, apps, config, ps, releases, domains, cluster):
+for _module in (
+    version,
+    detect,
+    init,
+    render,
+    push,
+    diff,
+    apps,
+    config,
+    ps,
+    releases,
+    logs,
+    oneoff,
+    domains,
+    cluster,
+    doctor,
+):
     _module.register(app)
 
 _ALIAS = re.compile(r"^([a-z]+):([a-z][a-z-]*)$")

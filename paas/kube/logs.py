@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from paas.kube.api import Kube, resource_path
+from paas.kube.api import Kube, Obj, resource_path
 
 
 def stream_log(
@@ -58,3 +62,152 @@ def stream_log(
             yield buffer.decode(errors="replace")
     finally:
         raw.release_conn()
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of an app's log, with where and when it came from."""
+
+    time: str  # RFC 3339 from the kubelet; sorts as text
+    process: str
+    pod: str
+    text: str
+
+    @property
+    def source(self) -> str:
+        """`web.x7k2p`: the process and the pod's own suffix, like Heroku's `web.1`."""
+        return f"{self.process}.{self.pod.rsplit('-', 1)[-1]}"
+
+
+def _split(line: str) -> tuple[str, str]:
+    stamp, _, text = line.partition(" ")
+    return stamp, text
+
+
+def _pods(kube: Kube, namespace: str, app: str, process: str | None) -> list[Obj]:
+    pods = kube.list("v1", "Pod", namespace, selector=f"paas.dev/app={app}")
+    return [
+        p
+        for p in pods
+        if process is None
+        or p["metadata"]["labels"].get("paas.dev/process", "").split(".")[0] == process
+        or p["metadata"]["labels"].get("paas.dev/process") == process
+    ]
+
+
+def _restarts(pod: Obj) -> int:
+    return sum(
+        cs.get("restartCount", 0) for cs in pod.get("status", {}).get("containerStatuses", [])
+    )
+
+
+def _started(pod: Obj) -> bool:
+    return pod.get("status", {}).get("phase") in ("Running", "Succeeded", "Failed")
+
+
+def app_logs(
+    kube: Kube,
+    namespace: str,
+    app: str,
+    *,
+    process: str | None = None,
+    tail: int | None = None,
+    since_seconds: int | None = None,
+) -> list[LogLine]:
+    """Every pod's log of `app`, merged in time order (not followed)."""
+    lines: list[LogLine] = []
+    for pod in _pods(kube, namespace, app, process):
+        if not _started(pod):
+            continue
+        name = pod["metadata"]["name"]
+        kind = pod["metadata"]["labels"].get("paas.dev/process", "?")
+        for raw in stream_log(
+            kube,
+            namespace,
+            name,
+            follow=False,
+            tail=tail,
+            since_seconds=since_seconds,
+            timestamps=True,
+        ):
+            stamp, text = _split(raw)
+            lines.append(LogLine(stamp, kind, name, text))
+    lines.sort(key=lambda line: line.time)
+    return lines[-tail:] if tail is not None else lines
+
+
+def follow_app_logs(
+    kube: Kube,
+    namespace: str,
+    app: str,
+    *,
+    process: str | None = None,
+    tail: int | None = None,
+    since_seconds: int | None = None,
+    poll: float = 2.0,
+    stop: threading.Event | None = None,
+) -> Iterator[LogLine]:
+    """Yield log lines of every pod of `app` as they come.
+
+    Picks up new pods (a rollout) and restarted containers, drops finished
+    ones, until `stop` is set or the caller stops iterating.
+    """
+    lines: queue.Queue[LogLine] = queue.Queue()
+    following: dict[str, threading.Thread] = {}
+    ended: dict[str, int] = {}  # pods whose stream ended, with their restart count then
+    restarts_at_start: dict[str, int] = {}
+    done = stop or threading.Event()
+    first = True
+
+    def pump(name: str, kind: str, from_tail: int | None, since: int | None) -> None:
+        try:
+            for raw in stream_log(
+                kube,
+                namespace,
+                name,
+                follow=True,
+                tail=from_tail,
+                since_seconds=since,
+                timestamps=True,
+            ):
+                if done.is_set():
+                    return
+                stamp, text = _split(raw)
+                lines.put(LogLine(stamp, kind, name, text))
+        except Exception:
+            return
+
+    next_poll = 0.0
+    while not done.is_set():
+        now = time.monotonic()
+        if now >= next_poll:
+            for pod in _pods(kube, namespace, app, process):
+                name = pod["metadata"]["name"]
+                restarts = _restarts(pod)
+                alive = name in following and following[name].is_alive()
+                if alive or not _started(pod) or ended.get(name) == restarts:
+                    continue
+                kind = pod["metadata"]["labels"].get("paas.dev/process", "?")
+                # Pods running when we start show their recent past; pods that start
+                # later show all they write; a restarted container shows its new run.
+                args: tuple[str, str, int | None, int | None]
+                if name in ended:
+                    args = (name, kind, None, int(poll * 2) + 1)
+                elif first:
+                    args = (name, kind, tail, since_seconds)
+                else:
+                    args = (name, kind, None, None)
+                thread = threading.Thread(target=pump, daemon=True, args=args)
+                following[name] = thread
+                ended.pop(name, None)
+                restarts_at_start[name] = restarts
+                thread.start()
+            first = False
+            next_poll = now + poll
+            for name in [n for n, t in following.items() if not t.is_alive()]:
+                del following[name]
+                ended[name] = restarts_at_start.get(name, 0)
+        try:
+            yield lines.get(timeout=0.2)
+        except queue.Empty:
+            continue

@@ -378,3 +378,37 @@ def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
             },
         },
     }
+
+
+def run_pod(
+    app: AppSpec,
+    release: Release,
+    settings: ClusterSettings,
+    *,
+    run_id: str,
+    command: list[str],
+    tty: bool,
+) -> Obj:
+    """A one-off pod (`paas run`) from `release`'s image and config, named APP-run-ID.
+
+    Its process label is `run.ID`: the dot keeps it out of every process selector.
+    """
+    import shlex
+
+    line = shlex.join(command) if len(command) > 1 else command[0]
+    container = _container(app, release, name="run", command=line, size="small", port=5000)
+    if tty:
+        container.update(stdin=True, stdinOnce=True, tty=True)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(
+            object_name(app.name, "run", run_id),
+            settings.namespace(app.name),
+            labels(app.name, f"run.{run_id}", release.pod_name),
+        ),
+        "spec": {
+            **_pod_spec(app, release, container, restart="Never"),
+            "activeDeadlineSeconds": 24 * 3600,
+        },
+    }

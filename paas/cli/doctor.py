@@ -1,0 +1,77 @@
+"""`paas doctor` and `paas open`."""
+
+from __future__ import annotations
+
+import typer
+
+from paas.cli.common import ContextOption
+from paas.cli.options import AppOption, JsonOption
+
+
+def doctor(context: ContextOption = None, json_output: JsonOption = False) -> None:
+    """Check kubeconfig, cluster, permissions, settings, registry and build tools.
+
+    Each failed check says what to fix; the exit code is non-zero when any fails.
+
+    \b
+    Example:
+      paas doctor
+    """
+    from paas.console import get_console
+    from paas.doctor import run_checks
+    from paas.errors import PaasError
+
+    console = get_console()
+    checks = run_checks(context)
+    if json_output:
+        console.data([c.__dict__ for c in checks])
+    else:
+        console.table(
+            ["CHECK", "OK", "DETAIL"],
+            [
+                [c.name, "ok" if c.ok else "FAIL", c.detail + (f" -> {c.fix}" if c.fix else "")]
+                for c in checks
+            ],
+        )
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        raise PaasError(
+            f"{len(failed)} check{'s' if len(failed) > 1 else ''} failed: {', '.join(failed)}",
+            "Fix them in order; the first one often explains the rest.",
+        )
+
+
+def open_app(app: AppOption = None, context: ContextOption = None) -> None:
+    """Open the app's URL in a browser (or print it when there is none).
+
+    \b
+    Example:
+      paas open -a hello
+    """
+    import webbrowser
+
+    from paas.cli.common import app_name, session
+    from paas.console import get_console
+    from paas.deploy import app_url
+
+    name = app_name(app)
+    url = app_url(session(context).settings, name)
+    get_console().line(url)
+    if os_has_display():
+        webbrowser.open(url)
+
+
+def os_has_display() -> bool:
+    """Whether a browser could open here (a desktop session)."""
+    import os
+    import sys
+
+    return sys.platform == "darwin" or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.command()(doctor)
+    app.command("open")(open_app)

@@ -1,0 +1,104 @@
+"""`paas logs`: every pod of the app, merged in time order, prefixed like `heroku logs`."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+
+from paas.cli.common import ContextOption
+from paas.cli.options import AppOption
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
+
+
+def _seconds(text: str) -> int:
+    from paas.errors import UsageError
+
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(
+            f"`--since {text}` is not a duration", "Write it like `30s`, `10m`, `2h` or `1d`."
+        )
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def logs(
+    app: AppOption = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-f", help="Keep printing new lines, following new pods through a rollout."
+        ),
+    ] = False,
+    process: Annotated[
+        str | None,
+        typer.Option(
+            "--process",
+            "-p",
+            help="Only this process type (`web`, `worker`; `release` for the "
+            "release phase, `run` for one-off runs).",
+            show_default=False,
+        ),
+    ] = None,
+    tail: Annotated[
+        int | None,
+        typer.Option(
+            "--tail", "-n", help="Lines per pod to start with.", min=0, show_default=False
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only lines newer than this, like `10m`.", show_default=False),
+    ] = None,
+    context: ContextOption = None,
+) -> None:
+    """Show the app's logs: every pod, merged in time order.
+
+    Each line is prefixed with its time and source, like `heroku logs`:
+    `2026-01-02T03:04:05Z app[web.x7k2p]: GET / 200`.
+
+    \b
+    Example:
+      paas logs --tail 100
+      paas logs -f -p web
+    """
+    from paas.cli.common import app_name, session
+    from paas.console import get_console
+    from paas.kube.logs import LogLine, app_logs, follow_app_logs
+
+    console = get_console()
+    name = app_name(app)
+    current = session(context)
+    current.history(name)  # a clear error when there is no such app
+    namespace = current.settings.namespace(name)
+    since_seconds = _seconds(since) if since else None
+    colours: dict[str, str] = {}
+
+    def show(line: LogLine) -> None:
+        prefix = f"{line.time[:19]}Z app[{line.source}]:"
+        if console.plain:
+            console.line(f"{prefix} {line.text}")
+            return
+        from rich.markup import escape
+
+        colour = colours.setdefault(line.process, _COLOURS[len(colours) % len(_COLOURS)])
+        console.rich_line(f"[{colour}]{escape(prefix)}[/{colour}] {escape(line.text)}")
+
+    if not follow:
+        for line in app_logs(
+            current.kube, namespace, name, process=process, tail=tail, since_seconds=since_seconds
+        ):
+            show(line)
+        return
+    for line in follow_app_logs(
+        current.kube, namespace, name, process=process, tail=tail, since_seconds=since_seconds
+    ):
+        show(line)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands of this module to `app`."""
+    app.command()(logs)

@@ -1,0 +1,164 @@
+"""`paas doctor`: check everything a push needs, and say what to fix (I/O, read-only)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from paas.errors import PaasError
+
+if TYPE_CHECKING:
+    from paas.settings import ClusterSettings
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _run(name: str, probe: Callable[[], str], fix: str) -> Check:
+    try:
+        return Check(name, True, probe())
+    except PaasError as exc:
+        return Check(name, False, exc.message, exc.hint or fix)
+    except Exception as exc:
+        return Check(name, False, f"{type(exc).__name__}: {exc}", fix)
+
+
+def run_checks(context: str | None) -> list[Check]:
+    """Every check, in the order a push needs them; later ones skip when an earlier fails."""
+    from paas.kube import server_version
+    from paas.kube.api import Kube
+    from paas.kube.store import read_settings
+
+    checks: list[Check] = []
+    kube_holder: list[Kube] = []
+
+    def kubeconfig() -> str:
+        kube_holder.append(Kube(context))
+        return f"context `{context or 'current'}` loaded"
+
+    checks.append(
+        _run(
+            "kubeconfig",
+            kubeconfig,
+            "Set `KUBECONFIG` to your cluster's kubeconfig, or pass `--context`.",
+        )
+    )
+    if not checks[-1].ok:
+        return checks
+    kube = kube_holder[0]
+    checks.append(
+        _run(
+            "cluster",
+            lambda: f"API server {server_version(context)}",
+            "Check the cluster is up and reachable from here.",
+        )
+    )
+    if not checks[-1].ok:
+        return checks
+    checks.append(
+        _run(
+            "permissions",
+            lambda: _permissions(kube),
+            "Ask for rights to manage namespaces, workloads and pods.",
+        )
+    )
+    settings_check = _run(
+        "settings",
+        lambda: _settings(read_settings(kube)),
+        "Run `paas cluster init --domain D --registry R`.",
+    )
+    checks.append(settings_check)
+    if settings_check.ok:
+        settings = read_settings(kube)
+        checks.append(
+            _run(
+                "registry",
+                lambda: _registry(settings.registry, settings.insecure_registry),
+                "Check the registry address in `paas cluster info`.",
+            )
+        )
+    checks.append(
+        _run(
+            "build tools",
+            _build_tools,
+            "Install pack and podman (or docker), or build in the cluster with "
+            "`--strategy cluster`.",
+        )
+    )
+    return checks
+
+
+def _permissions(kube: object) -> str:
+    from paas.kube.api import Kube
+
+    assert isinstance(kube, Kube)
+    needed = [
+        ("create", "namespaces", ""),
+        ("patch", "deployments", "apps"),
+        ("create", "pods", ""),
+        ("create", "pods/exec", ""),
+        ("create", "jobs", "batch"),
+        ("patch", "ingresses", "networking.k8s.io"),
+        ("create", "secrets", ""),
+        ("update", "leases", "coordination.k8s.io"),
+    ]
+    missing = []
+    for verb, resource, group in needed:
+        plural, _, sub = resource.partition("/")
+        review = kube.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            body={
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {
+                    "resourceAttributes": {
+                        "verb": verb,
+                        "resource": plural,
+                        "subresource": sub,
+                        "group": group,
+                    }
+                },
+            },
+        )
+        if not review.get("status", {}).get("allowed"):
+            missing.append(f"{verb} {resource}")
+    if missing:
+        raise PaasError(f"missing rights: {', '.join(missing)}")
+    return "can manage namespaces, workloads, pods, secrets and leases"
+
+
+def _settings(settings: ClusterSettings) -> str:
+    return f"domain `{settings.domain}`, registry `{settings.registry}`"
+
+
+def _registry(registry: str, insecure: bool) -> str:
+    import httpx
+
+    host = registry.split("/", 1)[0]
+    url = f"{'http' if insecure else 'https'}://{host}/v2/"
+    try:
+        response = httpx.get(url, timeout=5)
+    except httpx.HTTPError as exc:
+        raise PaasError(f"cannot reach `{url}`: {exc}") from None
+    if response.status_code not in (200, 401):
+        raise PaasError(f"`{url}` answered {response.status_code}, not a registry")
+    return f"`{host}` answers" + (" (plain HTTP)" if insecure else "")
+
+
+def _build_tools() -> str:
+    found = [tool for tool in ("pack", "podman", "docker", "buildah") if shutil.which(tool)]
+    if "pack" not in found and not any(t in found for t in ("podman", "docker", "buildah")):
+        raise PaasError("no pack, podman, docker or buildah on PATH")
+    host = os.environ.get("DOCKER_HOST", "")
+    return ", ".join(found) + (f"; DOCKER_HOST={host}" if host else "")
