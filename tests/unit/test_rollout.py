@@ -1,0 +1,196 @@
+"""Rollout diagnosis from pod and ReplicaSet status (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paas.rollout import deployment_done, pod_failure, replicaset_failure
+
+
+def pod(
+    *statuses: dict[str, Any], conditions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "hello-web-abc12"},
+        "status": {"containerStatuses": list(statuses), "conditions": conditions or []},
+    }
+
+
+def test_image_pull_backoff() -> None:
+    failure = pod_failure(
+        pod(
+            {
+                "name": "web",
+                "state": {
+                    "waiting": {
+                        "reason": "ImagePullBackOff",
+                        "message": 'Back-off pulling image "r/x:1"',
+                    }
+                },
+            }
+        ),
+        [],
+        running_for=0,
+    )
+    assert failure is not None
+    assert failure.reason == "ImagePullBackOff"
+    assert failure.message("web") == (
+        "the `web` process failed to start: ImagePullBackOff in pod "
+        '`hello-web-abc12`: Back-off pulling image "r/x:1"'
+    )
+
+
+def test_crash_loop_shows_logs() -> None:
+    failure = pod_failure(
+        pod(
+            {
+                "name": "web",
+                "restartCount": 2,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"exitCode": 3, "reason": "Error"}},
+            }
+        ),
+        [],
+        running_for=0,
+    )
+    assert failure is not None
+    assert (failure.reason, failure.show_logs) == ("CrashLoopBackOff", True)
+    assert "exited with code 3" in failure.detail
+
+
+def test_first_crash_is_not_yet_a_loop() -> None:
+    assert (
+        pod_failure(
+            pod(
+                {
+                    "name": "web",
+                    "restartCount": 1,
+                    "state": {"running": {}},
+                    "lastState": {"terminated": {"exitCode": 1}},
+                }
+            ),
+            [],
+            running_for=1,
+        )
+        is None
+    )
+
+
+def test_oom_killed() -> None:
+    failure = pod_failure(
+        pod(
+            {
+                "name": "web",
+                "restartCount": 1,
+                "state": {"running": {}},
+                "lastState": {"terminated": {"reason": "OOMKilled"}},
+            }
+        ),
+        [],
+        running_for=1,
+    )
+    assert failure is not None
+    assert failure.reason == "OOMKilled"
+    assert "bigger `size`" in failure.hint
+
+
+def test_unschedulable() -> None:
+    failure = pod_failure(
+        pod(
+            conditions=[
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/1 nodes: Insufficient memory.",
+                }
+            ]
+        ),
+        [],
+        running_for=0,
+    )
+    assert failure is not None
+    assert (failure.reason, failure.detail) == ("Unschedulable", "0/1 nodes: Insufficient memory.")
+
+
+def test_not_listening_on_port_after_the_grace() -> None:
+    running = {"name": "web", "ready": False, "state": {"running": {"startedAt": "x"}}}
+    events = [
+        {
+            "reason": "Unhealthy",
+            "message": "Readiness probe failed: dial tcp "
+            "10.244.0.9:5000: connect: connection refused",
+        }
+    ]
+    assert pod_failure(pod(running), events, running_for=30) is None
+    failure = pod_failure(pod(running), events, running_for=120)
+    assert failure is not None
+    assert failure.reason == "NotListening"
+    assert "$PORT" in failure.hint
+    other = [
+        {
+            "reason": "Unhealthy",
+            "message": "Readiness probe failed: HTTP probe failed with statuscode: 500",
+        }
+    ]
+    failure = pod_failure(pod(running), other, running_for=120)
+    assert failure is not None
+    assert failure.reason == "ReadinessFailing"
+
+
+def test_quota_from_the_replicaset() -> None:
+    failure = replicaset_failure(
+        [
+            {
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "ReplicaFailure",
+                            "status": "True",
+                            "reason": "FailedCreate",
+                            "message": 'pods "x" is forbidden: exceeded quota: small, requested: cpu=100m',
+                        }
+                    ]
+                }
+            }
+        ]
+    )
+    assert failure is not None
+    assert failure.reason == "Quota"
+
+
+def test_deployment_done() -> None:
+    base = {"metadata": {"generation": 2}, "spec": {"replicas": 2}}
+    assert deployment_done(
+        {
+            **base,
+            "status": {
+                "observedGeneration": 2,
+                "updatedReplicas": 2,
+                "replicas": 2,
+                "availableReplicas": 2,
+            },
+        }
+    )
+    assert not deployment_done(
+        {
+            **base,
+            "status": {
+                "observedGeneration": 1,
+                "updatedReplicas": 2,
+                "replicas": 2,
+                "availableReplicas": 2,
+            },
+        }
+    )
+    assert not deployment_done(
+        {
+            **base,
+            "status": {
+                "observedGeneration": 2,
+                "updatedReplicas": 2,
+                "replicas": 3,
+                "availableReplicas": 3,
+            },
+        }
+    )
