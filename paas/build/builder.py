@@ -153,8 +153,7 @@ def create_builder(
         )
     with tempfile.TemporaryDirectory(prefix="paas-builder-") as tmp:
         context = Path(tmp) / "images"
-        context.mkdir()
-        shutil.copy2(source / "images" / "Containerfile", context / "Containerfile")
+        shutil.copytree(source / "images", context)
         shutil.copytree(source / "static" / "server", context / "static-server")
         extra_ca = context / "extra-ca.crt"
         extra_ca.write_bytes(ca_file.read_bytes() if ca_file else b"")
