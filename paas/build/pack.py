@@ -18,7 +18,8 @@ from paas.build.tools import OutputLine, ToolRun, docker_host, find_tool, run_to
 from paas.detect import NO_APP_HINT
 from paas.errors import BuildError
 
-_DIGEST = re.compile(r"\*\*\* Digest: (sha256:[0-9a-f]{64})")
+# The exporter prints `*** Images (sha256:...):` (older: `*** Digest: sha256:...`).
+_DIGEST = re.compile(r"\*\*\* (?:Digest: |Images \()(sha256:[0-9a-f]{64})")
 _STEP_ERROR = re.compile(r"error in step `([^`]+)`: (.*)$")
 _STEP_HINT = re.compile(r"!\s+hint: (.*)$")
 
@@ -125,7 +126,9 @@ def pack_build(
             "Start one (`podman system service --time=0 unix:///run/podman/podman.sock &`) "
             "and set `DOCKER_HOST`, or build with `--strategy cluster`.",
         )
-    run_env = {**env, "DOCKER_HOST": host}
+    # A stable key keeps pack's volume names (and so its caches) the same
+    # from one build to the next.
+    run_env = {"PACK_VOLUME_KEY": "paas", **env, "DOCKER_HOST": host}
     run = run_tool(
         [pack, *pack_arguments(plan, source_dir, clear_cache=clear_cache)],
         env=run_env,
