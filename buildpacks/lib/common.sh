@@ -35,7 +35,7 @@ run_step() {
   local rc=0
   "$@" 2>&1 | sed -u 's/^/       /' || rc=${PIPESTATUS[0]}
   if [[ $rc -ne 0 ]]; then
-    fail "$name" "\`$*\` exited $rc" "$hint"
+    fail "$name" "\`${1##*/} ${*:2:3}\` exited $rc (its output is above)" "$hint"
   fi
 }
 
