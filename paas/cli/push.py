@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
 from paas.cli.options import AppOption, JsonOption, PathArgument
+
+if TYPE_CHECKING:
+    from paas.console import Console
+    from paas.manifest import AppSpec
+    from paas.settings import ClusterSettings
 
 
 def push(
@@ -71,13 +76,7 @@ def push(
         ref = resolve_digest(image, insecure=current.settings.insecure_registry)
         kind = "dockerfile" if spec.dockerfile else "cnb"
     else:
-        from paas.errors import UsageError
-
-        del strategy
-        raise UsageError(
-            "building from source is not wired into `paas push` yet",
-            "Build the image, then deploy it with `paas push --image REF`.",
-        )
+        ref, kind = build_for_push(path, spec, current.settings, strategy, console)
     outcome = current.deploy(
         spec.name,
         DeployRequest(
@@ -96,6 +95,38 @@ def push(
         )
         return
     print_outcome(console, outcome, "Deployed")
+
+
+def build_for_push(
+    path: Path, spec: AppSpec, settings: ClusterSettings, strategy: str | None, console: Console
+) -> tuple[str, str]:
+    """Build the app unless the registry has its image already; return (ref by digest, kind).
+
+    The image is tagged with a fingerprint of its source and build inputs, so an
+    unchanged app is not rebuilt.
+    """
+    from paas.build import build_app
+    from paas.build.plan import plan_build
+    from paas.build.reuse import source_fingerprint
+    from paas.detect import detect
+    from paas.errors import RegistryError
+    from paas.registry import resolve_digest
+
+    detection = None if spec.dockerfile else detect(path / spec.build.path)
+    plan = plan_build(spec, detection, settings, tag="fingerprint", strategy=strategy)
+    tag = source_fingerprint(path / plan.source_path, plan)
+    plan = plan_build(spec, detection, settings, tag=tag, strategy=strategy)
+    kind = "dockerfile" if plan.strategy == "dockerfile" else "cnb"
+    try:
+        ref = resolve_digest(plan.image, insecure=settings.insecure_registry)
+    except RegistryError:
+        ref = ""
+    if ref:
+        console.info(f"Source unchanged since `{plan.image}`: not rebuilding.")
+        return ref, kind
+    console.info(f"Building `{plan.image}` ({plan.strategy})...")
+    result = build_app(path, plan, on_line=lambda line: console.info(f"  build | {line}"))
+    return result.image, kind
 
 
 def git_commit(path: Path) -> str:

@@ -26,7 +26,7 @@ Cluster = Any  # tests/conftest.py's Cluster: kubeconfig, registry
 
 
 REPO = Path(__file__).resolve().parents[3]
-DOMAIN = "apps.paas.test"
+DOMAIN = "localhost"
 INGRESS = "http://127.0.0.1"
 PYTHON_BASE = "localhost/paas-e2e/python-base:bookworm"
 

@@ -32,7 +32,7 @@ def test_push_release_config_rollback(paas: Paas, images: Images, app_dir: Path,
     first = push(paas, app_dir, app, images.v1)
     assert first.returncode == 0, first.stderr
     assert "Deployed v1: Deploy dockerfile@sha256:" in first.stderr
-    assert f"http://{app}.apps.paas.test" in first.stderr
+    assert f"http://{app}.localhost" in first.stderr
     body = wait_for_body(app, "release=v1")
     assert "greeting=Hello" in body
 
@@ -150,7 +150,7 @@ def test_zero_downtime_and_logs_follow(paas: Paas, images: Images, app_dir: Path
                 started = time.monotonic()
                 try:
                     response = client.get(
-                        "http://127.0.0.1/", headers={"Host": f"{app}.apps.paas.test"}
+                        "http://127.0.0.1/", headers={"Host": f"{app}.localhost"}
                     )
                     ok = response.status_code == 200
                 except httpx.HTTPError as exc:
@@ -213,7 +213,7 @@ def test_domains_and_apps(paas: Paas, images: Images, app_dir: Path, app: str) -
         )
     assert "release=v1" in response.text  # no restart: the pods still run v1
     listed = json.loads(paas("domains", "--app", app, "--json").stdout)
-    assert listed == {"default": f"{app}.apps.paas.test", "custom": [f"www.{app}.example.com"]}
+    assert listed == {"default": f"{app}.localhost", "custom": [f"www.{app}.example.com"]}
     assert paas("domains", "remove", f"www.{app}.example.com", "--app", app).returncode == 0
     names = [a["name"] for a in json.loads(paas("apps", "--json").stdout)]
     assert app in names

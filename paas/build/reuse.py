@@ -1,0 +1,44 @@
+"""Skipping a build whose inputs have not changed.
+
+A push tags each image with a fingerprint of what the build sees: the files
+that `.paasignore`/`.gitignore` let through (paths, modes, contents) and the
+plan's builder, buildpacks, Dockerfile and build env. When the registry has
+that tag already, the image is the one this source builds, and the push
+deploys it without building (the "nothing changed" push takes seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from paas.build.plan import BuildPlan
+from paas.build.source import read_ignore_rules, source_files
+
+FINGERPRINT_PREFIX = "src-"
+
+
+def source_fingerprint(source_dir: Path, plan: BuildPlan) -> str:
+    """A tag naming exactly what a build of `plan` from `source_dir` gets."""
+    digest = hashlib.sha256()
+    inputs = {
+        "strategy": plan.strategy,
+        "builder": plan.builder,
+        "buildpacks": list(plan.buildpacks),
+        "dockerfile": plan.dockerfile,
+        "env": plan.env,
+    }
+    digest.update(json.dumps(inputs, sort_keys=True).encode())
+    for rel in source_files(source_dir, read_ignore_rules(source_dir)):
+        path = source_dir / rel
+        digest.update(b"\0" + rel.encode() + b"\0")
+        if path.is_symlink():
+            digest.update(b"link:" + os.readlink(path).encode())
+            continue
+        digest.update(oct(path.stat().st_mode & 0o111).encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return FINGERPRINT_PREFIX + digest.hexdigest()[:32]
