@@ -334,13 +334,16 @@ def planned_objects(
     history = list_releases(kube, namespace) if exists else []
     last = current(history)
     ref = image or (last.image if last else f"{image_repository(settings, app.name)}:pending")
-    release = Release(
-        version=next_version(history),
-        image=ref,
-        config=dict(last.config) if last else {},
-        commit=last.commit if last else "",
-        image_kind="dockerfile" if app.dockerfile else "cnb",
-    )
+    if last is not None and ref == last.image and last.app.model_dump() == app.model_dump():
+        release = last.release()  # a push would change nothing
+    else:
+        release = Release(
+            version=next_version(history),
+            image=ref,
+            config=dict(last.config) if last else {},
+            commit=last.commit if last else "",
+            image_kind="dockerfile" if app.dockerfile else "cnb",
+        )
     objects = [o for o in render(app, release, settings) if o["kind"] != "Job"]
     wanted = {(o["kind"], o["metadata"]["name"]) for o in objects}
     prune: list[Obj] = []

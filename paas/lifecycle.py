@@ -247,12 +247,24 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
                 "See `paas releases` for the ones kept.",
             )
         target = found[0]
+    # Like Heroku, a rollback restores code and config, not the formation: the
+    # process types of the target keep the replica counts they have now.
+    now = live.app.processes if live else {}
+    processes = {
+        name: process.model_copy(
+            update={"replicas": now[name].replicas, "autoscale": now[name].autoscale}
+        )
+        if name in now
+        else process
+        for name, process in target.app.processes.items()
+    }
+    spec = target.app.model_copy(update={"processes": processes})
     return session.deploy(
         app,
         DeployRequest(
             "rollback",
             f"Rollback to {target.name}",
-            app=target.app,
+            app=spec,
             image=target.image,
             image_kind=target.image_kind,
             commit=target.commit,

@@ -87,4 +87,5 @@ def describe_deploy(commit: str, image: str) -> str:
     """`Deploy 3f2a1c9`, or the image when there is no commit."""
     if commit:
         return f"Deploy {commit[:7]}"
-    return f"Deploy {image.rsplit('/', 1)[-1][:40]}"
+    name, _, digest = image.rsplit("/", 1)[-1].partition("@")
+    return f"Deploy {name}@{digest.removeprefix('sha256:')[:7]}" if digest else f"Deploy {name}"

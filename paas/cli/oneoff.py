@@ -36,6 +36,7 @@ def run(
       paas run --detach -- python scripts/backfill.py
     """
     import secrets
+    import shlex
     import sys
 
     from paas.cli.common import app_name, session
@@ -53,7 +54,8 @@ def run(
         live.app, live.release(), current.settings, run_id=run_id, command=command, tty=interactive
     )
     console.info(
-        f"Running `{' '.join(command)}` on `{name}` ({live.name}) as `{pod['metadata']['name']}`..."
+        f"Running `{shlex.join(command)}` on `{name}` ({live.name}) as "
+        f"`{pod['metadata']['name']}`..."
     )
     code = run_pod(
         current.kube, pod, interactive=interactive, on_output=console.line, detach=detach

@@ -245,7 +245,7 @@ class Kube:
             method="GET",
             resource_path=resource_path("v1", "Pod", namespace, pod) + "/log",
             query_params=list(query.items()),
-            header_params={"Accept": "text/plain"},
+            header_params={"Accept": "*/*"},
             auth_settings=["BearerToken"],
         )
         response = self.client.call_api(*params, _request_timeout=TIMEOUT)

@@ -113,7 +113,7 @@ def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
     import base64
 
     values = {**app.env, **release.config}
-    return {
+    secret: Obj = {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": _meta(
@@ -121,8 +121,12 @@ def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
         ),
         "type": "Opaque",
         "immutable": True,
-        "data": {k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())},
     }
+    if values:  # an empty `data` would read back as none, and differ on the next apply
+        secret["data"] = {
+            k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())
+        }
+    return secret
 
 
 def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:

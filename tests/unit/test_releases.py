@@ -53,7 +53,7 @@ def test_summary_never_holds_config_values() -> None:
 
 def test_describe_deploy() -> None:
     assert describe_deploy("3f2a1c9d8e", "r/a@sha256:1") == "Deploy 3f2a1c9"
-    assert describe_deploy("", "registry.example/team/api@sha256:abc") == "Deploy api@sha256:abc"
+    assert describe_deploy("", "registry.example/team/api@sha256:abcdef123") == "Deploy api@abcdef1"
 
 
 def test_assignments_and_formation() -> None:

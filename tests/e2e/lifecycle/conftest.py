@@ -136,7 +136,7 @@ def python_base() -> str:
         containerfile = (
             "FROM localhost/debian:bookworm\n"
             "RUN apt-get update && apt-get install -y --no-install-recommends "
-            "python3-minimal && rm -rf /var/lib/apt/lists/*\n"
+            "python3 && rm -rf /var/lib/apt/lists/*\n"
         )
         subprocess.run(
             ["podman", "build", "--pull=never", "-t", PYTHON_BASE, "-f", "-", "."],

@@ -149,9 +149,7 @@ def test_zero_downtime_and_logs_follow(paas: Paas, images: Images, app_dir: Path
             while not stop.is_set():
                 started = time.monotonic()
                 try:
-                    response = client.get(
-                        "http://127.0.0.1/", headers={"Host": f"{app}.localhost"}
-                    )
+                    response = client.get("http://127.0.0.1/", headers={"Host": f"{app}.localhost"})
                     ok = response.status_code == 200
                 except httpx.HTTPError as exc:
                     ok = False
