@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -834,6 +835,12 @@ def admin_token() -> str:
 # --------------------------------------------------------------------------
 
 
+def proc_state(pid: int) -> tuple[str, str]:
+    """(state letter, start time in clock ticks since boot) from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return fields[0], fields[19]
+
+
 @dataclass
 class Component:
     name: str
@@ -841,6 +848,7 @@ class Component:
     ready: Callable[[], bool]
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 60.0
+    why: str = field(default="", init=False, repr=False)
 
     @property
     def pidfile(self) -> Path:
@@ -851,13 +859,19 @@ class Component:
         return LOGS / f"{self.name}.log"
 
     def pid(self) -> int | None:
-        """The pid from our pid file, if that process still runs our binary."""
+        """The pid from our pid file, if that very process (same start time) still runs.
+
+        The start time, not the command line, identifies it: /proc/PID/cmdline
+        was seen empty for a moment on a live process here.
+        """
         try:
-            pid, exe = self.pidfile.read_text().split(maxsplit=1)
-            cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")[0].decode()
-        except (OSError, ValueError):
+            pid, started, _ = self.pidfile.read_text().split(maxsplit=2)
+            state, now_started = proc_state(int(pid))
+        except (OSError, ValueError) as e:
+            self.why = repr(e)
             return None
-        return int(pid) if cmdline == exe.strip() else None
+        self.why = f"pid {pid} is in state {state}, started at {now_started} not {started}"
+        return int(pid) if state not in "ZX" and now_started == started else None
 
     def start(self) -> None:
         if self.pid() is not None:
@@ -876,14 +890,16 @@ class Component:
                 start_new_session=True,
                 cwd=STATE,
             )
-        self.pidfile.write_text(f"{proc.pid} {argv[0]}\n")
+        self.pidfile.write_text(f"{proc.pid} {proc_state(proc.pid)[1]} {argv[0]}\n")
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.pid() is None:
                 tail = "\n".join(self.logfile.read_text(errors="replace").splitlines()[-20:])
-                raise TestbedError(f"{self.name} exited; last lines of {self.logfile}:\n{tail}")
+                raise TestbedError(
+                    f"{self.name} exited ({self.why}); last lines of {self.logfile}:\n{tail}"
+                )
             with contextlib.suppress(Exception):
                 if self.ready():
                     return
@@ -898,12 +914,11 @@ class Component:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-                if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
-                    break
+            while time.monotonic() < deadline and self.pid() is not None:
                 time.sleep(0.1)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
+            if self.pid() is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
         self.pidfile.unlink(missing_ok=True)
 
 
@@ -1375,12 +1390,35 @@ def clean_host() -> None:
     if Path(f"/sys/class/net/{CNI_BRIDGE}").exists():
         run(["ip", "link", "delete", CNI_BRIDGE], check=False, capture=True)
     shutil.rmtree(f"/var/lib/cni/networks/{CNI_NETWORK}", ignore_errors=True)
+    # The kubelet bind-mounts its root dir onto itself (to make it shared).
+    if f" {KUBELET_ROOT} " in Path("/proc/mounts").read_text():
+        run(["umount", "-l", KUBELET_ROOT], check=False, capture=True)
+    for tool in ("iptables", "ip6tables"):
+        clean_kube_chains(tool)
     if host_ip_present():
         run(["ip", "addr", "del", f"{HOST_IP}/32", "dev", HOST_DEV], check=False)
     hosts = Path("/etc/hosts")
     lines = hosts.read_text().splitlines()
     if any(ln.endswith(HOSTS_MARK) for ln in lines):
         hosts.write_text("\n".join(ln for ln in lines if not ln.endswith(HOSTS_MARK)) + "\n")
+
+
+def clean_kube_chains(tool: str) -> None:
+    """Remove the KUBE-* chains that the kubelet and kube-proxy leave behind."""
+    for table in ("filter", "nat", "mangle"):
+        proc = run([tool, "-t", table, "-S"], check=False, capture=True)
+        if proc.returncode != 0:
+            continue
+        rules = proc.stdout.decode().splitlines()
+        chains = [r.split()[1] for r in rules if r.startswith("-N KUBE-")]
+        for rule in rules:
+            args = shlex.split(rule)
+            if args[0] == "-A" and not args[1].startswith("KUBE-") and "KUBE-" in rule:
+                run([tool, "-t", table, "-D", *args[1:]], check=False, capture=True)
+        for chain in chains:
+            run([tool, "-t", table, "-F", chain], check=False, capture=True)
+        for chain in chains:
+            run([tool, "-t", table, "-X", chain], check=False, capture=True)
 
 
 def cmd_status(_: argparse.Namespace) -> int:
