@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import shlex
@@ -1479,6 +1480,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("up", "down") and os.geteuid() != 0:
         log("must run as root (it starts containerd, the kubelet and iptables rules)")
         return 2
+    if args.command in ("up", "down"):
+        # One up or down at a time: a concurrent down would stop what up starts.
+        STATE.mkdir(parents=True, exist_ok=True)
+        lock = (STATE / "lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("another `hack/testbed up` or `down` is running; waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         handler = {
             "up": cmd_up,
@@ -1491,6 +1501,8 @@ def main(argv: list[str] | None = None) -> int:
     except TestbedError as e:
         log(f"error: {e}")
         return 1
+    except BrokenPipeError:  # `hack/testbed status | head`
+        return 0
 
 
 if __name__ == "__main__":
