@@ -11,81 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-
-Cluster = Any  # tests/conftest.py's Cluster: kubeconfig, registry
-
-
-REPO = Path(__file__).resolve().parents[3]
-DOMAIN = "localhost"
-INGRESS = "http://127.0.0.1"
-PYTHON_BASE = "localhost/paas-e2e/python-base:bookworm"
-
-
-@dataclass
-class Paas:
-    """The paas CLI bound to the test cluster."""
-
-    env: dict[str, str]
-
-    def __call__(
-        self, *args: str, timeout: float = 600, check: bool = False, cwd: Path | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "paas", *args],
-            env=self.env,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            pytest.fail(
-                f"paas {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n"
-                f"{result.stderr}",
-                pytrace=False,
-            )
-        return result
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "paas", *args],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-
-def get(app: str, path: str = "/", timeout: float = 5) -> httpx.Response:
-    """A request through the Ingress (Traefik on port 80) with the app's Host header."""
-    return httpx.get(f"{INGRESS}{path}", headers={"Host": f"{app}.{DOMAIN}"}, timeout=timeout)
-
-
-def wait_for_body(app: str, needle: str, timeout: float = 60) -> str:
-    """Poll the app through the Ingress until its page contains `needle`."""
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        try:
-            response = get(app)
-            last = f"{response.status_code} {response.text[:200]}"
-            if response.status_code == 200 and needle in response.text:
-                return response.text
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.5)
-    pytest.fail(f"`{app}` never served `{needle}`; last: {last}", pytrace=False)
+from lifecycle_helpers import DOMAIN, PYTHON_BASE, REPO, Cluster, Images, Paas
 
 
 @pytest.fixture(scope="session")
@@ -148,14 +79,6 @@ def python_base() -> str:
             timeout=900,
         )
     return PYTHON_BASE
-
-
-@dataclass(frozen=True)
-class Images:
-    """Two builds of the dockerfile starter that serve different pages."""
-
-    v1: str
-    v2: str
 
 
 @pytest.fixture(scope="session")

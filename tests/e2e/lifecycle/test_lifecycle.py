@@ -13,8 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from .conftest import Images, Paas, get, wait_for_body
+from lifecycle_helpers import Images, Paas, get, wait_for_body
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
