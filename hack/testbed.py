@@ -1124,6 +1124,7 @@ def components() -> list[Component]:
                 "--providers.kubernetesingress=true",
                 "--providers.kubernetesingress.ingressendpoint.ip=127.0.0.1",
                 "--log.level=INFO",
+                "--log.nocolor=true",
                 "--accesslog=true",
             ],
             lambda: http_ok(f"http://{TRAEFIK_PING}/ping"),
