@@ -18,6 +18,8 @@ Obj = dict[str, Any]
 CRASH_RESTARTS = 2
 # How long a running pod may stay unready before readiness counts as failing.
 READINESS_GRACE_SECONDS = 90
+# How long a pod may wait for its config (a Secret the kubelet has not synced yet).
+CONFIG_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,17 @@ def _terminated(status: Obj, key: str = "lastState") -> Obj:
     return status.get(key, {}).get("terminated") or {}
 
 
-def pod_failure(pod: Obj, events: Sequence[Obj], *, running_for: float) -> RolloutFailure | None:
+def pod_failure(
+    pod: Obj, events: Sequence[Obj], *, running_for: float, age: float = 3600
+) -> RolloutFailure | None:
     """The failure one pod shows, if any.
 
     Args:
         pod: The pod object.
         events: Events about this pod, any order.
         running_for: Seconds since its container last started (readiness grace).
+        age: Seconds since the pod was created. A config error younger than
+            CONFIG_GRACE_SECONDS is often the kubelet still syncing a new Secret.
     """
     name = pod["metadata"]["name"]
     status = pod.get("status", {})
@@ -81,7 +87,9 @@ def pod_failure(pod: Obj, events: Sequence[Obj], *, running_for: float) -> Rollo
                 "cluster can pull from it (`paas doctor`).",
                 container,
             )
-        if reason in ("CreateContainerConfigError", "CreateContainerError"):
+        if reason in ("CreateContainerConfigError", "CreateContainerError") and (
+            age > CONFIG_GRACE_SECONDS
+        ):
             return RolloutFailure(
                 "ConfigError",
                 name,

@@ -23,6 +23,13 @@ LOG_LINES = 20
 Progress = Callable[[str, int, int], None]
 
 
+def _age(pod: Obj) -> float:
+    created = pod["metadata"].get("creationTimestamp", "")
+    if not created:
+        return 0.0
+    return time.time() - calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
 def _started(pod: Obj) -> float:
     """Seconds since the pod's first container started running (0 when not running)."""
     for cs in pod.get("status", {}).get("containerStatuses", []):
@@ -118,7 +125,7 @@ def _diagnose(
     for pod in kube.list("v1", "Pod", namespace, selector=selector):
         running_for = _started(pod)
         events = _events(kube, namespace, pod["metadata"]["name"]) if running_for > 30 else []
-        failure = pod_failure(pod, events, running_for=running_for)
+        failure = pod_failure(pod, events, running_for=running_for, age=_age(pod))
         if failure is not None:
             return failure
     replicasets = kube.list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import sys
 import time
@@ -24,7 +25,13 @@ def _wait_started(kube: Kube, namespace: str, name: str) -> Obj:
             raise ClusterError(f"the one-off pod `{name}` disappeared")
         if pod.get("status", {}).get("phase") in ("Running", "Succeeded", "Failed"):
             return pod
-        failure = pod_failure(pod, [], running_for=0)
+        created = pod["metadata"].get("creationTimestamp", "")
+        age = (
+            time.time() - calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S"))
+            if created
+            else 0.0
+        )
+        failure = pod_failure(pod, [], running_for=0, age=age)
         if failure is not None:
             raise ClusterError(
                 f"the one-off pod could not start: {failure.reason}: {failure.detail}", failure.hint

@@ -58,6 +58,24 @@ def test_crash_loop_shows_logs() -> None:
     assert "exited with code 3" in failure.detail
 
 
+def test_config_errors_get_a_grace_for_secret_sync() -> None:
+    waiting = pod(
+        {
+            "name": "web",
+            "state": {
+                "waiting": {
+                    "reason": "CreateContainerConfigError",
+                    "message": "failed to sync secret cache: timed out waiting for the condition",
+                }
+            },
+        }
+    )
+    assert pod_failure(waiting, [], running_for=0, age=5) is None
+    failure = pod_failure(waiting, [], running_for=0, age=60)
+    assert failure is not None
+    assert failure.reason == "ConfigError"
+
+
 def test_first_crash_is_not_yet_a_loop() -> None:
     assert (
         pod_failure(

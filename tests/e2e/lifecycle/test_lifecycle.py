@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from lifecycle_helpers import Images, Paas, get, wait_for_body
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
@@ -20,6 +21,10 @@ pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
 def push(paas: Paas, app_dir: Path, app: str, image: str, *extra: str):  # type: ignore[no-untyped-def]
     return paas("push", str(app_dir), "--app", app, "--image", image, *extra)
+
+
+def manifest(app_dir: Path, data: dict[str, object]) -> None:
+    (app_dir / "paas.yaml").write_text(yaml.safe_dump(data))
 
 
 def releases(paas: Paas, app: str) -> list[dict[str, object]]:
@@ -30,7 +35,7 @@ def releases(paas: Paas, app: str) -> list[dict[str, object]]:
 def test_push_release_config_rollback(paas: Paas, images: Images, app_dir: Path, app: str) -> None:
     first = push(paas, app_dir, app, images.v1)
     assert first.returncode == 0, first.stderr
-    assert "Deployed v1: Deploy dockerfile@sha256:" in first.stderr
+    assert "Deployed v1: Deploy dockerfile@" in first.stderr
     assert f"http://{app}.localhost" in first.stderr
     body = wait_for_body(app, "release=v1")
     assert "greeting=Hello" in body
@@ -69,10 +74,8 @@ def test_push_release_config_rollback(paas: Paas, images: Images, app_dir: Path,
 
 
 def test_scale_and_ps(paas: Paas, images: Images, app_dir: Path, app: str) -> None:
-    (app_dir / "paas.yaml").write_text(
-        'processes:\n  web: {}\n  worker:\n    command: python3 -u -c "import time\\n'
-        "while True: print('tick', flush=True); time.sleep(2)\"\n"
-    )
+    worker = "python3 -u -c \"import time\nwhile True: print('tick'); time.sleep(2)\""
+    manifest(app_dir, {"processes": {"web": {}, "worker": {"command": worker}}})
     assert push(paas, app_dir, app, images.v1).returncode == 0
     scaled = paas("ps", "scale", "web=3", "worker=0", "--app", app)
     assert scaled.returncode == 0, scaled.stderr
@@ -91,10 +94,8 @@ def test_crashing_release_fails_fast_and_keeps_serving(
 ) -> None:
     assert push(paas, app_dir, app, images.v1).returncode == 0
     wait_for_body(app, "release=v1")
-    (app_dir / "paas.yaml").write_text(
-        "processes:\n  web:\n    command: python3 -c \"print('boom: no DATABASE_URL'); "
-        'raise SystemExit(3)"\n'
-    )
+    command = "python3 -c \"print('boom: no DATABASE_URL'); raise SystemExit(3)\""
+    manifest(app_dir, {"processes": {"web": {"command": command}}})
     started = time.monotonic()
     crash = push(paas, app_dir, app, images.v2)
     elapsed = time.monotonic() - started
