@@ -231,12 +231,12 @@ def _roll_out(
     first = [o for o in objects if o["kind"] in FIRST]
     jobs = [o for o in objects if o["kind"] == "Job"]
     rest = [o for o in objects if o["kind"] not in FIRST and o["kind"] != "Job"]
-    kube.apply_all(first)
+    apply_objects(kube, first)
     release_jobs = [j for j in jobs if j["metadata"]["labels"].get("paas.dev/process") == "release"]
     if release_jobs and record.pod_version is None:
         events.info(f"Running the release phase: {app.release_command}")
         run_job(kube, release_jobs[0], on_line=events.release_line)
-    kube.apply_all(rest)
+    apply_objects(kube, rest)
     _prune_objects(kube, namespace, app.name, objects)
     deployments = [o["metadata"]["name"] for o in rest if o["kind"] == "Deployment"]
     wait_for_rollout(
@@ -248,6 +248,20 @@ def _roll_out(
         timeout=timeout,
         progress=events.progress,
     )
+
+
+def apply_objects(kube: Kube, objects: list[Obj]) -> None:
+    """Apply in order; an immutable Secret that exists already is left as it is.
+
+    Config Secrets never change once made (a release's config is fixed), and the
+    API server refuses even a no-op apply of one that was written differently.
+    """
+    for obj in objects:
+        if obj["kind"] == "Secret" and obj.get("immutable"):
+            meta = obj["metadata"]
+            if kube.get("v1", "Secret", meta["namespace"], meta["name"]) is not None:
+                continue
+        kube.apply(obj)
 
 
 def _prune_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> None:
@@ -283,7 +297,7 @@ def _rollback(
         return ""
     events.info(f"Rolling back to {last.name}...")
     objects = [o for o in release_objects(kube, namespace, last.version) if o["kind"] != "Job"]
-    kube.apply_all(objects)
+    apply_objects(kube, objects)
     _prune_objects(kube, namespace, app_name, objects)
     deployments = [o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"]
     try:

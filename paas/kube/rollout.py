@@ -91,14 +91,20 @@ def wait_for_rollout(
                 continue
             process = deployment["metadata"]["labels"].get("paas.dev/process", name)
             want = deployment["spec"].get("replicas", 1)
-            ready = deployment.get("status", {}).get("updatedReplicas", 0)
-            available = min(ready, deployment.get("status", {}).get("availableReplicas", 0))
-            if progress:
-                progress(process, available, want)
-            if deployment_done(deployment):
+            done = deployment_done(deployment)
+            pods = kube.list(
+                "v1",
+                "Pod",
+                namespace,
+                selector=f"paas.dev/app={app},"
+                f"paas.dev/process={process},paas.dev/release={pod_release}",
+            )
+            if progress:  # ready pods of the new release, not of the old one
+                progress(process, want if done else sum(map(_ready, pods)), want)
+            if done:
                 pending.discard(name)
                 continue
-            failure = _diagnose(kube, namespace, app, process, pod_release)
+            failure = _diagnose(kube, namespace, app, process, pods)
             if failure is not None:
                 lines = last_log_lines(kube, namespace, failure) if failure.show_logs else []
                 raise RolloutError(
@@ -118,11 +124,17 @@ def wait_for_rollout(
         time.sleep(POLL_SECONDS)
 
 
+def _ready(pod: Obj) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in pod.get("status", {}).get("conditions", [])
+    )
+
+
 def _diagnose(
-    kube: Kube, namespace: str, app: str, process: str, pod_release: str
+    kube: Kube, namespace: str, app: str, process: str, pods: list[Obj]
 ) -> RolloutFailure | None:
-    selector = f"paas.dev/app={app},paas.dev/process={process},paas.dev/release={pod_release}"
-    for pod in kube.list("v1", "Pod", namespace, selector=selector):
+    for pod in pods:
         running_for = _started(pod)
         events = _events(kube, namespace, pod["metadata"]["name"]) if running_for > 30 else []
         failure = pod_failure(pod, events, running_for=running_for, age=_age(pod))

@@ -7,6 +7,7 @@ checked by what the deployed app serves and what the user sees.
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from pathlib import Path
@@ -219,3 +220,33 @@ def test_domains_and_apps(paas: Paas, images: Images, app_dir: Path, app: str) -
     assert info["release"] == "v3"
     refused = paas("apps", "destroy", app)
     assert refused.returncode == 2
+
+
+def test_ctrl_c_during_push_keeps_the_last_release(
+    paas: Paas, images: Images, app_dir: Path, app: str
+) -> None:
+    assert push(paas, app_dir, app, images.v1).returncode == 0
+    wait_for_body(app, "release=v1")
+    manifest(app_dir, {"processes": {"web": {"command": "sleep 60; exec python3 server.py"}}})
+    proc = paas.popen("push", str(app_dir), "--app", app, "--image", images.v2)
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if "Release v2" in line:
+            break
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=180)
+    output = "".join(seen) + rest
+    assert proc.returncode == 130, output
+    assert "Rolling back to v1..." in output
+    assert "greeting=Hello" in wait_for_body(app, "release=v1")
+    history = releases(paas, app)
+    assert [(r["version"], r["status"], r["failure"]) for r in history] == [
+        ("v2", "failed", "interrupted"),
+        ("v1", "succeeded", ""),
+    ]
+    # The lock was released: the next change goes ahead without waiting.
+    unlocked = paas("config", "set", "AFTER=1", "--app", app, "--wait-lock", "0")
+    assert unlocked.returncode == 0, unlocked.stderr
