@@ -14,6 +14,8 @@ import typer
 
 from paas.cli import (
     apps,
+    build,
+    builder,
     cluster,
     config,
     detect,
@@ -58,6 +60,8 @@ for _module in (
     detect,
     init,
     render,
+    build,
+    builder,
     push,
     diff,
     apps,

@@ -79,13 +79,6 @@ def _find_lifecycle() -> str | None:
     return candidates[0] if candidates else None
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Collect tests/e2e/build/ although pytest's default `norecursedirs` skips `build`."""
-    if collection_path.name == "build" and collection_path.parent == Path(__file__).parent:
-        return False
-    return None
-
-
 @dataclass(frozen=True)
 class BuildTestbed:
     """What the build tests run against."""
