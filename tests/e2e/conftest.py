@@ -92,7 +92,7 @@ class BuildTestbed:
     ) -> subprocess.CompletedProcess[str]:
         """Run `paas ARGS` as a user does; output captured, never raises on exit code."""
         return subprocess.run(
-            [sys.executable, "-c", RUN_PAAS, *map(str, args)],
+            [sys.executable, "-m", "paas", *map(str, args)],
             cwd=cwd,
             env=self.env,
             capture_output=True,
@@ -100,22 +100,6 @@ class BuildTestbed:
             timeout=timeout,
             check=False,
         )
-
-
-# `paas build` and `paas builder create` live in paas/cli/build.py and
-# paas/cli/builder.py; this registers them when cli/__init__ does not (yet).
-RUN_PAAS = """
-import sys
-from paas import cli
-from paas.cli import build, builder
-names = {c.name or (c.callback.__name__ if c.callback else "") for c in cli.app.registered_commands}
-groups = {g.name or (g.typer_instance.info.name if g.typer_instance else "") for g in cli.app.registered_groups}
-if "build" not in names:
-    build.register(cli.app)
-if "builder" not in groups:
-    builder.register(cli.app)
-sys.exit(cli.main(sys.argv[1:]))
-"""
 
 
 @pytest.fixture(scope="session")
