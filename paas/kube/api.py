@@ -220,36 +220,3 @@ class Kube:
         except NotFoundError:
             return False
         return True
-
-    def pod_log(
-        self,
-        namespace: str,
-        pod: str,
-        *,
-        container: str | None = None,
-        tail: int | None = None,
-        since_seconds: int | None = None,
-        previous: bool = False,
-    ) -> str:
-        """A pod's log as text (not followed)."""
-        query: dict[str, Any] = {"timestamps": "false"}
-        if container:
-            query["container"] = container
-        if tail is not None:
-            query["tailLines"] = str(tail)
-        if since_seconds is not None:
-            query["sinceSeconds"] = str(since_seconds)
-        if previous:
-            query["previous"] = "true"
-        params = self.client.param_serialize(
-            method="GET",
-            resource_path=resource_path("v1", "Pod", namespace, pod) + "/log",
-            query_params=list(query.items()),
-            header_params={"Accept": "*/*"},
-            auth_settings=["BearerToken"],
-        )
-        response = self.client.call_api(*params, _request_timeout=TIMEOUT)
-        data: bytes = response.read()
-        if response.status >= 400:
-            return ""
-        return data.decode(errors="replace")

@@ -22,6 +22,7 @@ def stream_log(
     tail: int | None = None,
     since_seconds: int | None = None,
     timestamps: bool = False,
+    previous: bool = False,
     timeout: float | None = None,
 ) -> Iterator[str]:
     """Yield the lines of a pod's log as they come; ends when the container stops.
@@ -39,6 +40,8 @@ def stream_log(
         query["tailLines"] = str(tail)
     if since_seconds is not None:
         query["sinceSeconds"] = str(since_seconds)
+    if previous:  # the container's run before its last restart
+        query["previous"] = "true"
     params = kube.client.param_serialize(
         method="GET",
         resource_path=resource_path("v1", "Pod", namespace, pod) + "/log",

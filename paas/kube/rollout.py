@@ -54,15 +54,19 @@ def last_log_lines(kube: Kube, namespace: str, failure: RolloutFailure) -> list[
     if not failure.pod:
         return []
     for previous in (True, False):
-        text = kube.pod_log(
-            namespace,
-            failure.pod,
-            container=failure.container or None,
-            tail=LOG_LINES,
-            previous=previous,
+        lines = list(
+            stream_log(
+                kube,
+                namespace,
+                failure.pod,
+                container=failure.container or None,
+                follow=False,
+                tail=LOG_LINES,
+                previous=previous,
+            )
         )
-        if text.strip():
-            return text.rstrip("\n").splitlines()
+        if any(line.strip() for line in lines):
+            return lines
     return []
 
 
