@@ -162,6 +162,7 @@ def deploy(
             author=change.author,
             created=_now(),
             pod_version=pod_version,
+            first_deploy=last is None,
             config=config,
             app=app,
         )

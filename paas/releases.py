@@ -36,6 +36,7 @@ class ReleaseRecord(BaseModel):
     status: Status = "pending"
     failure: str = ""
     pod_version: int | None = None
+    first_deploy: bool = False
     config: dict[str, str] = Field(default_factory=dict, repr=False)
     app: AppSpec
 
@@ -53,6 +54,7 @@ class ReleaseRecord(BaseModel):
             commit=self.commit,
             image_kind=self.image_kind,
             pod_version=self.pod_version,
+            first_deploy=self.first_deploy,
         )
 
     def summary(self) -> dict[str, Any]:

@@ -68,6 +68,9 @@ class Release(BaseModel):
     # A release that changes neither image nor config (a scale, a domain change) keeps
     # the pods of the release they run, so that it restarts nothing.
     pod_version: int | None = None
+    # app.json's postdeploy script runs after the app's first successful deploy; by
+    # default that is v1, but a push after a failed v1 is the first one too.
+    first_deploy: bool | None = None
 
     @property
     def name(self) -> str:

@@ -77,7 +77,8 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
     objects += [_hpa(app, p, ns) for p in ordered if p.autoscale]
     if app.release_command:
         objects.append(_job(app, release, ns, "release", app.release_command))
-    if app.postdeploy and release.version == 1:
+    first = release.first_deploy if release.first_deploy is not None else release.version == 1
+    if app.postdeploy and first:
         objects.append(_job(app, release, ns, "postdeploy", app.postdeploy))
     objects += [_cronjob(app, job, release, ns) for job in app.cron]
     return apply_patches(objects, app.patches)

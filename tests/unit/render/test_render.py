@@ -126,6 +126,13 @@ def test_postdeploy_job_only_on_the_first_release(tmp_path: Path) -> None:
     ]
     assert "seeded-postdeploy-v1" in first
     assert not any("postdeploy" in n for n in later)
+    retry = [
+        o["metadata"]["name"]
+        for o in render(
+            app, RELEASE.model_copy(update={"version": 2, "first_deploy": True}), ClusterSettings()
+        )
+    ]
+    assert "seeded-postdeploy-v2" in retry  # v1 failed: v2 is the first deploy
 
 
 def test_hpa_leaves_replicas_to_the_autoscaler_and_adds_a_pdb(tmp_path: Path) -> None:
