@@ -14,10 +14,10 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
-from paas.errors import ManifestError, PaasError, ReleasePhaseError, RolloutError
+from paas.errors import ManifestError, PaasError, RolloutError
 from paas.kube.api import Kube, Obj
 from paas.kube.rollout import run_job, wait_for_rollout
 from paas.kube.store import (
@@ -67,7 +67,6 @@ class DeployRequest:
     config: dict[str, str] | None = None
     author: str = ""
     restart_pods: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,7 +174,7 @@ def deploy(
         except (RolloutError, KeyboardInterrupt) as failure:
             _fail(kube, namespace, record, failure)
             target = (
-                _rollback(kube, settings, namespace, last, events, app_name)
+                _rollback(kube, namespace, last, events, app_name)
                 if (rollback and last is not None)
                 else ""
             )
@@ -287,7 +286,6 @@ def _fail(kube: Kube, namespace: str, record: ReleaseRecord, failure: BaseExcept
 
 def _rollback(
     kube: Kube,
-    settings: ClusterSettings,
     namespace: str,
     last: ReleaseRecord | None,
     events: Events,
@@ -307,7 +305,6 @@ def _rollback(
         )
     except RolloutError as exc:
         events.info(f"The rollback to {last.name} did not become ready either: {exc.message}")
-    del settings
     return last.name
 
 
@@ -329,9 +326,6 @@ def _now() -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-__all__ = ["DeployRequest", "Events", "Outcome", "ReleasePhaseError", "app_url", "deploy"]
 
 
 def planned_objects(

@@ -11,7 +11,6 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paas.errors import RegistryError
@@ -78,11 +77,12 @@ def credentials(registry: str) -> tuple[str, str] | None:
     From `PAAS_REGISTRY_USERNAME` and `PAAS_REGISTRY_PASSWORD`, else the Docker
     config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
     """
-    user = os.environ.get("PAAS_REGISTRY_USERNAME")
-    password = os.environ.get("PAAS_REGISTRY_PASSWORD")
+    from paas.build.registry import ENV_PASSWORD, ENV_USERNAME, docker_config_dir
+
+    user, password = os.environ.get(ENV_USERNAME), os.environ.get(ENV_PASSWORD)
     if user and password:
         return user, password
-    config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
+    config = docker_config_dir(os.environ) / "config.json"
     try:
         auths = json.loads(config.read_text()).get("auths", {})
     except (OSError, ValueError):

@@ -9,7 +9,6 @@ ApiClient, which handles kubeconfig auth and TLS.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from paas.errors import ClusterError, NotFoundError
@@ -148,10 +147,6 @@ class Kube:
         except KubeApiError as exc:
             raise exc.wrap(f"applying {describe(obj)}") from None
         return result
-
-    def apply_all(self, objects: Iterable[Obj], *, dry_run: bool = False) -> list[Obj]:
-        """Apply objects in order; stop at the first error."""
-        return [self.apply(obj, dry_run=dry_run) for obj in objects]
 
     def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
         """One object, or None when it does not exist."""
