@@ -1130,6 +1130,11 @@ def components() -> list[Component]:
             lambda: http_ok(f"http://{TRAEFIK_PING}/ping"),
             env={"KUBECONFIG": f"{s}/admin.kubeconfig"},
         ),
+        Component(
+            "volumes",
+            lambda: [sys.executable, str(Path(__file__).resolve()), "provision-volumes"],
+            (RUN / "volumes.ready").exists,
+        ),
     ]
 
 
@@ -1235,7 +1240,96 @@ metadata:
     ingressclass.kubernetes.io/is-default-class: "true"
 spec:
   controller: traefik.io/ingress-controller
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: paas-local
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: paas.test/host-directory
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
 """
+
+# The default StorageClass's provisioner: `provision-volumes` (a component).
+STORAGE_CLASS = "paas-local"
+PROVISIONER = "paas.test/host-directory"
+VOLUMES = STATE / "volumes"
+
+
+def provision_once() -> None:
+    """Give each pending claim of the default class a directory, and remove released ones.
+
+    Like the local-path provisioners of single-node distributions: a hostPath
+    PersistentVolume per claim, under the testbed's state, writable by any
+    uid (fsGroup does not apply to hostPath volumes).
+    """
+    for claim in api("GET", "/api/v1/persistentvolumeclaims")["items"]:
+        meta, spec = claim["metadata"], claim["spec"]
+        if (
+            claim.get("status", {}).get("phase") != "Pending"
+            or spec.get("volumeName")
+            or spec.get("storageClassName") != STORAGE_CLASS
+        ):
+            continue
+        name = f"pvc-{meta['uid']}"
+        path = VOLUMES / name
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o777)
+        volume = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {
+                "name": name,
+                "annotations": {"pv.kubernetes.io/provisioned-by": PROVISIONER},
+            },
+            "spec": {
+                "capacity": {"storage": spec["resources"]["requests"]["storage"]},
+                "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Delete",
+                "storageClassName": STORAGE_CLASS,
+                "hostPath": {"path": str(path), "type": "Directory"},
+                "claimRef": {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "namespace": meta["namespace"],
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                },
+            },
+        }
+        try:
+            api("POST", "/api/v1/persistentvolumes", volume)
+            log(f"volumes: {name} for {meta['namespace']}/{meta['name']}")
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+    for volume in api("GET", "/api/v1/persistentvolumes")["items"]:
+        meta = volume["metadata"]
+        provisioned_by = meta.get("annotations", {}).get("pv.kubernetes.io/provisioned-by")
+        if provisioned_by != PROVISIONER or volume.get("status", {}).get("phase") not in (
+            "Released",
+            "Failed",
+        ):
+            continue
+        path = Path(volume["spec"]["hostPath"]["path"])
+        if path.parent == VOLUMES:
+            shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(urllib.error.HTTPError):
+            api("DELETE", f"/api/v1/persistentvolumes/{meta['name']}")
+        log(f"volumes: deleted {meta['name']}")
+
+
+def cmd_provision_volumes(_: argparse.Namespace) -> None:
+    VOLUMES.mkdir(parents=True, exist_ok=True)
+    (RUN / "volumes.ready").write_text("")
+    while True:
+        try:
+            provision_once()
+        except (OSError, KeyError, ValueError) as e:
+            log(f"volumes: {e!r}")
+        time.sleep(1)
 
 
 def kubectl(
@@ -1309,7 +1403,9 @@ def cmd_up(_: argparse.Namespace) -> None:
         "-",
         stdin=BOOTSTRAP_OBJECTS.encode(),
     )
-    start("kube-controller-manager", "kube-scheduler", "coredns", "traefik")
+    if comps["volumes"].pid() is None:
+        (RUN / "volumes.ready").unlink(missing_ok=True)
+    start("kube-controller-manager", "kube-scheduler", "coredns", "traefik", "volumes")
     # kube-proxy reports healthy only once it has seen its Node.
     start("kubelet", "kube-proxy")
     smoke_test_pod()
@@ -1325,7 +1421,7 @@ def cmd_down(args: argparse.Namespace) -> None:
     up = {n for n, c in comps.items() if c.pid() is not None}
     # Let the kubelet tear pods down through CRI (which also runs CNI DEL), with
     # nothing left to recreate them.
-    for n in ("kube-controller-manager", "kube-scheduler", "traefik", "coredns"):
+    for n in ("kube-controller-manager", "kube-scheduler", "traefik", "coredns", "volumes"):
         comps[n].stop()
     if {"kube-apiserver", "kubelet", "containerd"} <= up:
         kubectl(
@@ -1473,6 +1569,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("status", help="each component up or down (exit 1 if any is down)")
     sub.add_parser("env", help='print export lines: eval "$(hack/testbed env)"')
+    sub.add_parser("provision-volumes", help="(a component `up` starts) the volume provisioner")
     logs = sub.add_parser("logs", help="print a component's log")
     logs.add_argument("component")
     logs.add_argument("-f", "--follow", action="store_true")
@@ -1497,6 +1594,7 @@ def main(argv: list[str] | None = None) -> int:
             "status": cmd_status,
             "env": cmd_env,
             "logs": cmd_logs,
+            "provision-volumes": cmd_provision_volumes,
         }[args.command]
         return int(handler(args) or 0)
     except TestbedError as e:

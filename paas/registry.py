@@ -108,19 +108,9 @@ def resolve_digest(ref: str, *, insecure: bool = False, timeout: float = 15) -> 
         return image.by_digest(image.digest)
     scheme = "http" if insecure else "https"
     url = f"{scheme}://{image.registry}/v2/{image.repository}/manifests/{image.tag}"
-    headers = {"Accept": MANIFEST_TYPES}
-    auth = credentials(image.registry)
-    basic = httpx.BasicAuth(*auth) if auth else None
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=True, auth=basic) as client:
-            response = client.head(url, headers=headers)
-            if (
-                response.status_code == 401
-                and "bearer" in response.headers.get("www-authenticate", "").lower()
-            ):
-                token = _bearer_token(client, response.headers["www-authenticate"])
-                headers["Authorization"] = f"Bearer {token}"
-                response = client.head(url, headers=headers)
+        with _client(image, timeout) as client:
+            response = _send(client, "HEAD", url, {"Accept": MANIFEST_TYPES})
     except httpx.HTTPError as exc:
         raise RegistryError(
             f"cannot reach registry `{image.registry}`: {exc}",
@@ -144,6 +134,73 @@ def resolve_digest(ref: str, *, insecure: bool = False, timeout: float = 15) -> 
             f"for `{ref}` without a digest"
         )
     return image.by_digest(digest)
+
+
+def _client(image: ImageRef, timeout: float) -> httpx.Client:
+    import httpx
+
+    auth = credentials(image.registry)
+    basic = httpx.BasicAuth(*auth) if auth else None
+    return httpx.Client(timeout=timeout, follow_redirects=True, auth=basic)
+
+
+def _send(client: httpx.Client, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
+    """Send a request, answering a bearer-token challenge once."""
+    response = client.request(method, url, headers=headers)
+    challenge = response.headers.get("www-authenticate", "")
+    if response.status_code == 401 and "bearer" in challenge.lower():
+        token = _bearer_token(client, challenge)
+        response = client.request(
+            method, url, headers={**headers, "Authorization": f"Bearer {token}"}
+        )
+    return response
+
+
+def image_labels(ref: str, *, insecure: bool = False, timeout: float = 15) -> dict[str, str]:
+    """The labels of image `ref` (of its linux image for this machine's CPU, for an index).
+
+    Raises:
+        RegistryError: the registry cannot be reached, refuses, or has no such image.
+    """
+    import platform
+
+    import httpx
+
+    image = ImageRef.parse(ref)
+    base = f"{'http' if insecure else 'https'}://{image.registry}/v2/{image.repository}"
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    try:
+        with _client(image, timeout) as client:
+            reference = image.digest or image.tag
+            for _ in range(2):
+                response = _send(
+                    client, "GET", f"{base}/manifests/{reference}", {"Accept": MANIFEST_TYPES}
+                )
+                if response.status_code != 200:
+                    raise RegistryError(
+                        f"registry `{image.registry}` answered {response.status_code} for `{ref}`",
+                        "Check that the image exists and the credentials allow reading it.",
+                    )
+                manifest = response.json()
+                if "manifests" not in manifest:
+                    break
+                entries = manifest["manifests"]
+                reference = next(
+                    (
+                        m["digest"]
+                        for m in entries
+                        if m.get("platform", {}).get("os") == "linux"
+                        and m.get("platform", {}).get("architecture") == arch
+                    ),
+                    entries[0]["digest"] if entries else "",
+                )
+            blob = _send(client, "GET", f"{base}/blobs/{manifest['config']['digest']}", {})
+    except httpx.HTTPError as exc:
+        raise RegistryError(f"cannot reach registry `{image.registry}`: {exc}") from None
+    except (KeyError, ValueError) as exc:
+        raise RegistryError(f"`{ref}` has no readable image config: {exc}") from None
+    labels = blob.json().get("config", {}).get("Labels") or {}
+    return {str(k): str(v) for k, v in labels.items()}
 
 
 def _bearer_token(client: httpx.Client, challenge: str) -> str:

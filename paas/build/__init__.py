@@ -14,11 +14,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paas.build.plan import BuildPlan, plan_build
 from paas.build.source import copy_source, read_ignore_rules
 from paas.build.tools import OutputLine
-from paas.errors import BuildError
+
+if TYPE_CHECKING:
+    from paas.kube.api import Kube
+    from paas.settings import ClusterSettings
 
 __all__ = ["BuildPlan", "BuildResult", "build_app", "plan_build", "plan_for_dir"]
 
@@ -94,17 +98,22 @@ def plan_for_dir(
     registry: str | None = None,
     extra_env: dict[str, str] | None = None,
     tag: str | None = None,
+    settings: ClusterSettings | None = None,
 ) -> BuildPlan:
-    """Read the app at `path` and plan its build (no build happens)."""
+    """Read the app at `path` and plan its build (no build happens).
+
+    The cluster settings are `settings`, else read from `settings_file`, else the defaults.
+    """
     from paas.detect import detect
     from paas.manifest import load_app
     from paas.settings import ClusterSettings, read_settings
 
-    settings = (
-        read_settings(settings_file.read_text(), str(settings_file))
-        if settings_file
-        else ClusterSettings()
-    )
+    if settings is None:
+        settings = (
+            read_settings(settings_file.read_text(), str(settings_file))
+            if settings_file
+            else ClusterSettings()
+        )
     if registry:
         settings = settings.model_copy(update={"registry": registry})
     app = load_app(path, name=app_name)
@@ -127,8 +136,12 @@ def build_app(
     on_line: OutputLine,
     env: Mapping[str, str] | None = None,
     clear_cache: bool = False,
+    kube: Kube | None = None,
 ) -> BuildResult:
     """Carry out `plan` for the app directory `path`.
+
+    A `cluster` build runs in the cluster of `kube` (default: the current
+    kubeconfig context).
 
     Raises:
         BuildError: the build failed; the message names the step and the fix.
@@ -140,10 +153,18 @@ def build_app(
     started = time.monotonic()
     source_dir = path / plan.source_path
     if plan.strategy == "cluster":
-        raise BuildError(
-            "The `cluster` build strategy is not available yet.",
-            "Build with `--strategy local` (pack and podman or docker on this machine).",
+        from paas.build.cluster import cluster_build
+        from paas.kube.api import Kube
+
+        digest, files = cluster_build(
+            plan,
+            source_dir,
+            read_ignore_rules(source_dir),
+            kube=kube or Kube(),
+            on_line=on_line,
+            clear_cache=clear_cache,
         )
+        return BuildResult(plan, digest, time.monotonic() - started, files)
     with tempfile.TemporaryDirectory(prefix=f"paas-build-{plan.app}-") as tmp:
         staged = Path(tmp) / "app"
         files = copy_source(source_dir, staged, read_ignore_rules(source_dir))

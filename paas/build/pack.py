@@ -65,7 +65,13 @@ def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = Fal
 
 def build_error(plan: BuildPlan, run: ToolRun) -> BuildError:
     """Explain a failed `pack build` from its output: the step, the reason, the fix."""
-    lines: Sequence[str] = list(run.tail)
+    return explain_failure(plan, list(run.tail), run.exit_code, tool="`pack build`")
+
+
+def explain_failure(
+    plan: BuildPlan, lines: Sequence[str], exit_code: int, *, tool: str
+) -> BuildError:
+    """Explain a failed CNB build (pack's or the creator's) from its last output lines."""
     for i, text in enumerate(lines):
         step = _STEP_ERROR.search(text)
         if step:
@@ -88,13 +94,19 @@ def build_error(plan: BuildPlan, run: ToolRun) -> BuildError:
             "Create it with `paas builder create`, or name another with `--builder`.",
         )
     if "connect: connection refused" in text or "Cannot connect" in text:
+        if tool.startswith("`pack"):
+            return BuildError(
+                f"{tool} could not reach the container daemon or the registry.",
+                "Check `DOCKER_HOST` (podman: `podman system service`) and that the registry "
+                "is up.",
+            )
         return BuildError(
-            "pack could not reach the container daemon or the registry.",
-            "Check `DOCKER_HOST` (podman: `podman system service`) and that the registry is up.",
+            f"{tool} could not reach the registry `{plan.registry}`.",
+            "Check that the registry is up and that the cluster's pods reach it by that name.",
         )
     last = next((t.strip() for t in reversed(lines) if t.strip()), "")
     return BuildError(
-        f"`pack build` of `{plan.app}` exited {run.exit_code}: {last}",
+        f"{tool[0].upper()}{tool[1:]} of `{plan.app}` exited {exit_code}: {last}",
         "See the build output above.",
     )
 

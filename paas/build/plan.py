@@ -10,7 +10,7 @@ Strategies:
 - ``local``: ``pack build`` against a Docker-compatible daemon (Docker, or
   podman's API socket), published straight to the registry.
 - ``dockerfile``: the app's Dockerfile with podman, buildah or docker, then a push.
-- ``cluster``: the CNB lifecycle in a Pod of the cluster (not available yet).
+- ``cluster``: the CNB lifecycle's creator in a Pod of the cluster, no local daemon.
 
 Example:
     plan = plan_build(app, detection, settings, tag="3f2a1bc")
@@ -64,6 +64,7 @@ class BuildPlan:
         insecure_registry: Push over plain HTTP / without TLS verification.
         language: The detected language, or None.
         cache_name: The name of the build cache (one per app).
+        namespace: The app's namespace, where a `cluster` build runs.
     """
 
     app: str
@@ -80,6 +81,7 @@ class BuildPlan:
     insecure_registry: bool = False
     language: str | None = None
     cache_name: str = ""
+    namespace: str = ""
 
     @property
     def image(self) -> str:
@@ -219,4 +221,5 @@ def plan_build(
         insecure_registry=settings.insecure_registry,
         language=detection.language if detection else app.language,
         cache_name=f"paas-cache-{app.name}",
+        namespace=settings.namespace(app.name),
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from paas.cli.common import ContextOption
 from paas.cli.options import AppOption, JsonOption, PathArgument, SettingsOption
 
 StrategyOption = Annotated[
@@ -87,6 +88,7 @@ def build(
         bool, typer.Option("--dry-run", help="Print the plan; build nothing.")
     ] = False,
     settings: SettingsOption = None,
+    context: ContextOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Build the app's image with buildpacks or its Dockerfile, and publish it.
@@ -97,15 +99,29 @@ def build(
     from the Docker config file (`docker login`/`podman login`) or from
     `PAAS_REGISTRY_USERNAME` and `PAAS_REGISTRY_PASSWORD`.
 
+    `--strategy cluster` needs no local daemon: the build runs in a pod of the
+    cluster (the current kubeconfig context, or `--context`), with the
+    cluster's settings unless `--settings` names others.
+
     \b
     Example:
       paas build
       paas build ./api --strategy dockerfile --json
+      paas build --strategy cluster
     """
     from paas.build import build_app, plan_for_dir
     from paas.console import get_console
 
     console = get_console()
+    kube = None
+    cluster_settings = None
+    if strategy == "cluster" and not dry_run:
+        from paas.kube.api import Kube
+        from paas.kube.store import read_settings
+
+        kube = Kube(context)
+        if settings is None:
+            cluster_settings = read_settings(kube)
     plan = plan_for_dir(
         path,
         app_name=app,
@@ -115,6 +131,7 @@ def build(
         registry=registry,
         extra_env=parse_env_pairs(build_env),
         tag=tag,
+        settings=cluster_settings,
     )
     if dry_run:
         if json_output:
@@ -124,7 +141,7 @@ def build(
         return
     how = f"with `{plan.builder}`" if plan.builder else f"from `{plan.dockerfile}`"
     console.info(f"Building `{plan.image}` ({plan.strategy}) {how}")
-    result = build_app(path, plan, on_line=console.info, clear_cache=clear_cache)
+    result = build_app(path, plan, on_line=console.info, clear_cache=clear_cache, kube=kube)
     console.success(f"Built `{result.image}` in {result.seconds:.0f}s")
     if json_output:
         console.data(result.to_dict())

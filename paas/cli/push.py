@@ -12,8 +12,8 @@ from paas.cli.options import AppOption, JsonOption, PathArgument
 
 if TYPE_CHECKING:
     from paas.console import Console
+    from paas.lifecycle import Session
     from paas.manifest import AppSpec
-    from paas.settings import ClusterSettings
 
 
 def push(
@@ -76,7 +76,7 @@ def push(
         ref = resolve_digest(image, insecure=current.settings.insecure_registry)
         kind = "dockerfile" if spec.dockerfile else "cnb"
     else:
-        ref, kind = build_for_push(path, spec, current.settings, strategy, console)
+        ref, kind = build_for_push(path, spec, current, strategy, console)
     outcome = current.deploy(
         spec.name,
         DeployRequest(
@@ -98,7 +98,7 @@ def push(
 
 
 def build_for_push(
-    path: Path, spec: AppSpec, settings: ClusterSettings, strategy: str | None, console: Console
+    path: Path, spec: AppSpec, current: Session, strategy: str | None, console: Console
 ) -> tuple[str, str]:
     """Build the app unless the registry has its image already; return (ref by digest, kind).
 
@@ -112,6 +112,7 @@ def build_for_push(
     from paas.errors import RegistryError
     from paas.registry import resolve_digest
 
+    settings = current.settings
     detection = None if spec.dockerfile else detect(path / spec.build.path)
     plan = plan_build(spec, detection, settings, tag="fingerprint", strategy=strategy)
     tag = source_fingerprint(path / plan.source_path, plan)
@@ -125,7 +126,9 @@ def build_for_push(
         console.info(f"Source unchanged since `{plan.image}`: not rebuilding.")
         return ref, kind
     console.info(f"Building `{plan.image}` ({plan.strategy})...")
-    result = build_app(path, plan, on_line=lambda line: console.info(f"  build | {line}"))
+    result = build_app(
+        path, plan, on_line=lambda line: console.info(f"  build | {line}"), kube=current.kube
+    )
     return result.image, kind
 
 

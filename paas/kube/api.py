@@ -22,6 +22,7 @@ TIMEOUT = 30
 _PLURALS = {
     "Ingress": "ingresses",
     "IngressClass": "ingressclasses",
+    "StorageClass": "storageclasses",
     "NetworkPolicy": "networkpolicies",
     "Endpoints": "endpoints",
 }
@@ -203,13 +204,16 @@ class Kube:
         name: str,
         *,
         background: bool = True,
+        grace_seconds: int | None = None,
     ) -> bool:
         """Delete one object; False when it was already gone."""
-        body = {
+        body: Obj = {
             "kind": "DeleteOptions",
             "apiVersion": "v1",
             "propagationPolicy": "Background" if background else "Foreground",
         }
+        if grace_seconds is not None:
+            body["gracePeriodSeconds"] = grace_seconds
         try:
             self.request("DELETE", resource_path(api_version, kind, namespace, name), body=body)
         except NotFoundError:

@@ -1,0 +1,538 @@
+"""The `cluster` strategy: the CNB lifecycle in a Pod of the cluster, no local daemon.
+
+A build is one Pod in the app's namespace, run unprivileged (uid 1000, Pod
+Security "restricted"), from the builder image by digest:
+
+1. its container ``build`` starts by waiting for the source;
+2. the CLI sends the source as a gzipped tar over the exec API into that
+   container (``head -c SIZE | tar -x``, so the end of the archive is known
+   without closing stdin), with the build environment as ``/platform/env``
+   files, then marks it received;
+3. the container becomes ``/cnb/lifecycle/creator``, which detects, restores
+   the cache, builds and publishes the image to the registry; its log
+   streams to the CLI;
+4. the Pod is deleted, whether the build passed, failed or was interrupted.
+
+The per-app cache is the PersistentVolumeClaim ``paas-build-cache`` when the
+cluster has a default StorageClass, else a cache image next to the app's
+images (``REPO:paas-build-cache``), which needs nothing but the registry.
+`build_pod()` and `creator_arguments()` are pure; `cluster_build()` runs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import secrets
+import shlex
+import tarfile
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from paas.build.plan import BuildPlan
+from paas.build.source import IgnoreRules, source_files
+from paas.errors import BuildError, ClusterError
+from paas.names import object_name
+
+if TYPE_CHECKING:
+    from paas.kube.api import Kube, Obj
+
+#: The platform API the pod speaks to the builder's lifecycle (v0.20 knows 0.7 to 0.14).
+PLATFORM_API = "0.13"
+#: The CNB user of the paas builder's images.
+CNB_UID = 1000
+BUILD_CONTAINER = "build"
+#: A build pod still there after this long is stopped by the kubelet.
+BUILD_DEADLINE = 3600
+#: How long the pod waits for the source, and the CLI for the pod to start.
+SOURCE_WAIT = 300
+CACHE_CLAIM = "paas-build-cache"
+CACHE_TAG = "paas-build-cache"
+CACHE_SIZE = "5Gi"
+READY_MARK = "/tmp/paas-source-received"  # noqa: S108 - inside the pod's own /tmp
+AUTH_MOUNT = "/paas/registry-auth"
+
+_DIGEST = re.compile(r"\*\*\* (?:Digest: |Images \()(sha256:[0-9a-f]{64})")
+_CHUNK = 64 * 1024
+
+OutputLine = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildPod:
+    """Where and how one cluster build runs.
+
+    Attributes:
+        namespace: The app's namespace.
+        name: The pod's name, ``APP-build-ID``.
+        build_id: A short random id; the pod's process label is ``build.ID``.
+        builder: The builder image by digest.
+        cache_claim: The PersistentVolumeClaim holding the cache, or None for a cache image.
+        auth_secret: A ``kubernetes.io/dockerconfigjson`` Secret with registry
+            credentials (pull the builder, publish the image), or None.
+        run_image: The run image to name to the creator, or None for the builder's own choice.
+    """
+
+    namespace: str
+    name: str
+    build_id: str
+    builder: str
+    cache_claim: str | None = None
+    auth_secret: str | None = None
+    run_image: str | None = None
+
+
+def builder_run_image(builder: str, *, insecure: bool) -> str | None:
+    """The run image the builder's metadata names (``images``, else the older ``stack``)."""
+    from paas.registry import image_labels
+
+    labels = image_labels(builder, insecure=insecure)
+    try:
+        metadata = json.loads(labels.get("io.buildpacks.builder.metadata", "{}"))
+    except ValueError:
+        return None
+    for entry in metadata.get("images") or []:
+        if entry.get("image"):
+            return str(entry["image"])
+    run_image = (metadata.get("stack") or {}).get("runImage", {}).get("image")
+    return str(run_image) if run_image else None
+
+
+def cache_image(plan: BuildPlan) -> str:
+    """The cache image of an app without a cache volume: a tag of its own repository."""
+    return f"{plan.repository}:{CACHE_TAG}"
+
+
+def creator_arguments(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> list[str]:
+    """The ``/cnb/lifecycle/creator`` command line that carries out `plan`."""
+    args = [
+        "/cnb/lifecycle/creator",
+        "-app",
+        "/workspace",
+        "-layers",
+        "/layers",
+        "-platform",
+        "/platform",
+        "-previous-image",
+        plan.previous_image,
+        "-log-level",
+        "info",
+        # Lines go through the console, which colours them itself.
+        "-no-color",
+    ]
+    if pod.run_image:
+        args += ["-run-image", pod.run_image]
+    if pod.cache_claim:
+        args += ["-cache-dir", "/cache"]
+    else:
+        args += ["-cache-image", cache_image(plan)]
+    if clear_cache:
+        args.append("-skip-restore")
+    for tag in plan.image_tags[1:]:
+        args += ["-tag", tag]
+    if plan.insecure_registry:
+        args += ["-insecure-registry", plan.registry]
+    args.append(plan.image)
+    return args
+
+
+def _labels(plan: BuildPlan, build_id: str) -> dict[str, str]:
+    from paas.render import labels
+
+    # `build.ID`: the dot keeps the pod out of every process's selector.
+    return labels(plan.app, f"build.{build_id}")
+
+
+def _security() -> Obj:
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> Obj:
+    """The Pod that builds `plan` in the cluster.
+
+    Its one container waits (up to `SOURCE_WAIT`) for the CLI to send the
+    source, then becomes the creator.
+    """
+    waited = int(SOURCE_WAIT * 10)
+    wait_then_create = (
+        f"i=0; while [ ! -e {READY_MARK} ]; do i=$((i+1)); "
+        f'if [ "$i" -gt {waited} ]; then echo "no source arrived in {SOURCE_WAIT}s" >&2; '
+        'exit 1; fi; sleep 0.1; done; exec "$@"'
+    )
+    mounts: list[Obj] = [
+        {"name": "workspace", "mountPath": "/workspace"},
+        {"name": "platform", "mountPath": "/platform"},
+        {"name": "layers", "mountPath": "/layers"},
+    ]
+    volumes: list[Obj] = [
+        {"name": "workspace", "emptyDir": {}},
+        {"name": "platform", "emptyDir": {}},
+        {"name": "layers", "emptyDir": {}},
+    ]
+    env = [{"name": "CNB_PLATFORM_API", "value": PLATFORM_API}]
+    if pod.cache_claim:
+        volumes.append({"name": "cache", "persistentVolumeClaim": {"claimName": pod.cache_claim}})
+        mounts.append({"name": "cache", "mountPath": "/cache"})
+    spec: Obj = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "activeDeadlineSeconds": BUILD_DEADLINE,
+        "terminationGracePeriodSeconds": 5,
+        "securityContext": {
+            "runAsUser": CNB_UID,
+            "runAsGroup": CNB_UID,
+            "fsGroup": CNB_UID,
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": BUILD_CONTAINER,
+                "image": pod.builder,
+                "imagePullPolicy": "IfNotPresent",
+                "command": [
+                    "sh",
+                    "-c",
+                    wait_then_create,
+                    "sh",
+                    *creator_arguments(plan, pod, clear_cache=clear_cache),
+                ],
+                "env": env,
+                "volumeMounts": mounts,
+                "securityContext": _security(),
+                "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}},
+            }
+        ],
+        "volumes": volumes,
+    }
+    if pod.auth_secret:
+        volumes.append(
+            {
+                "name": "registry-auth",
+                "secret": {
+                    "secretName": pod.auth_secret,
+                    "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
+                },
+            }
+        )
+        mounts.append({"name": "registry-auth", "mountPath": AUTH_MOUNT, "readOnly": True})
+        env.append({"name": "DOCKER_CONFIG", "value": AUTH_MOUNT})
+        spec["imagePullSecrets"] = [{"name": pod.auth_secret}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": pod.name,
+            "namespace": pod.namespace,
+            "labels": _labels(plan, pod.build_id),
+        },
+        "spec": spec,
+    }
+
+
+def cache_claim(plan: BuildPlan, namespace: str) -> Obj:
+    """The app's build cache volume (the cluster's default StorageClass provides it)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": CACHE_CLAIM,
+            "namespace": namespace,
+            "labels": _labels(plan, "cache"),
+        },
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": CACHE_SIZE}},
+        },
+    }
+
+
+def auth_secret(plan: BuildPlan, pod: BuildPod, user: str, password: str) -> Obj:
+    """The registry credentials of one build, as a Docker config Secret."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = json.dumps({"auths": {plan.registry: {"auth": token}}})
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {
+            "name": pod.auth_secret,
+            "namespace": pod.namespace,
+            "labels": _labels(plan, pod.build_id),
+        },
+        "stringData": {".dockerconfigjson": config},
+    }
+
+
+def receive_script(size: int, env: Mapping[str, str]) -> str:
+    """The shell the source container runs to take the archive from stdin."""
+    lines = ["set -e", "mkdir -p /platform/env"]
+    lines += [
+        f"printf %s {shlex.quote(value)} > /platform/env/{shlex.quote(key)}"
+        for key, value in sorted(env.items())
+    ]
+    lines.append(f"head -c {size} | tar -xzf - -C /workspace --no-same-owner")
+    lines.append(f"touch {READY_MARK}")
+    return "\n".join(lines)
+
+
+def source_archive(source_dir: Path, rules: IgnoreRules, out: IO[bytes]) -> int:
+    """Write the files a build gets from `source_dir` to `out` as a gzipped tar; return how many."""
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = CNB_UID
+        info.uname = info.gname = ""
+        return info
+
+    count = 0
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as archive:
+        for rel in source_files(source_dir, rules):
+            archive.add(source_dir / rel, arcname=rel, recursive=False, filter=normalise)
+            count += 1
+    return count
+
+
+class _Pod:
+    """The CLI's side of one build pod: start it, send the source, follow the build."""
+
+    def __init__(self, kube: Kube, pod: BuildPod) -> None:
+        self.kube = kube
+        self.pod = pod
+
+    def get(self) -> Obj:
+        found = self.kube.get("v1", "Pod", self.pod.namespace, self.pod.name)
+        if found is None:
+            raise BuildError(
+                f"The build pod `{self.pod.name}` disappeared.",
+                "Someone deleted it, or the node went away; build again.",
+            )
+        return found
+
+    def wait_for(self, container: str) -> Obj:
+        """Wait until `container` runs (or has ended); explain a pod that cannot start."""
+        deadline = time.monotonic() + SOURCE_WAIT
+        while True:
+            pod = self.get()
+            status = pod.get("status", {})
+            for cs in status.get("containerStatuses", []):
+                if cs.get("name") != container:
+                    continue
+                state = cs.get("state", {})
+                if "running" in state or "terminated" in state:
+                    return dict(state)
+                waiting = state.get("waiting", {})
+                if waiting.get("reason") in (
+                    "ErrImagePull",
+                    "ImagePullBackOff",
+                    "InvalidImageName",
+                ):
+                    raise BuildError(
+                        f"The cluster cannot pull the builder `{self.pod.builder}`: "
+                        f"{waiting.get('message', waiting['reason'])}",
+                        "Check that the nodes reach the registry (and trust it, for plain "
+                        "HTTP), or create the builder there with `paas builder create`.",
+                    )
+            if status.get("phase") == "Failed":
+                raise BuildError(
+                    f"The build pod `{self.pod.name}` failed before the build started: "
+                    f"{status.get('reason', '')} {status.get('message', '')}".rstrip(),
+                    "See `kubectl describe pod` in the app's namespace.",
+                )
+            unschedulable = next(
+                (
+                    c.get("message", "")
+                    for c in status.get("conditions", [])
+                    if c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
+                ),
+                None,
+            )
+            if time.monotonic() > deadline:
+                raise BuildError(
+                    f"The build pod `{self.pod.name}` did not start within {SOURCE_WAIT}s"
+                    + (f": {unschedulable}" if unschedulable else "."),
+                    "The build asks for 0.5 CPU and 512 MiB; check the cluster's capacity.",
+                )
+            time.sleep(0.2)
+
+    def send_source(self, archive: IO[bytes], size: int, env: Mapping[str, str]) -> None:
+        """Stream the archive into the source container and wait for it to be unpacked."""
+        from kubernetes import client
+        from kubernetes.stream import stream
+
+        api = client.CoreV1Api(self.kube.client)
+        socket: Any = stream(
+            api.connect_get_namespaced_pod_exec,
+            self.pod.name,
+            self.pod.namespace,
+            container=BUILD_CONTAINER,
+            command=["sh", "-c", receive_script(size, env)],
+            stdin=True,
+            stdout=True,
+            stderr=True,
+            tty=False,
+            binary=True,
+            _preload_content=False,
+        )
+        errors = b""
+        try:
+            archive.seek(0)
+            for chunk in iter(lambda: archive.read(_CHUNK), b""):
+                socket.write_stdin(chunk)
+                socket.update(timeout=0)
+                errors += socket.read_stderr() if socket.peek_stderr() else b""
+            deadline = time.monotonic() + SOURCE_WAIT
+            while socket.is_open() and time.monotonic() < deadline:
+                socket.update(timeout=1)
+                errors += socket.read_stderr() if socket.peek_stderr() else b""
+            code = socket.returncode
+        finally:
+            socket.close()
+        if code != 0:
+            raise BuildError(
+                f"Sending the source to the build pod failed (exit {code}): "
+                f"{errors.decode(errors='replace').strip()[-500:]}",
+                "Check the app directory's files (and `.paasignore`), then build again.",
+            )
+
+    def follow(self, container: str) -> Iterator[str]:
+        from paas.kube.logs import stream_log
+
+        yield from stream_log(
+            self.kube, self.pod.namespace, self.pod.name, container=container, follow=True
+        )
+
+    def exit_code(self, container: str) -> int:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = self.get().get("status", {})
+            for cs in status.get("containerStatuses", []):
+                terminated = cs.get("state", {}).get("terminated")
+                if cs.get("name") == container and terminated:
+                    return int(terminated.get("exitCode", 1))
+            if status.get("reason") == "DeadlineExceeded":
+                return 124
+            time.sleep(0.1)
+        return 1
+
+
+def _has_default_storage_class(kube: Kube) -> bool:
+    try:
+        classes = kube.list("storage.k8s.io/v1", "StorageClass", None)
+    except ClusterError:
+        return False
+    return any(
+        c["metadata"].get("annotations", {}).get("storageclass.kubernetes.io/is-default-class")
+        == "true"
+        for c in classes
+    )
+
+
+def cluster_build(
+    plan: BuildPlan,
+    source_dir: Path,
+    rules: IgnoreRules,
+    *,
+    kube: Kube,
+    on_line: OutputLine,
+    clear_cache: bool = False,
+) -> tuple[str, int]:
+    """Build and publish the image of `plan` in a pod of the cluster.
+
+    Returns:
+        The image digest and the number of files sent.
+
+    Raises:
+        BuildError: the builder is missing or cannot be pulled, the pod cannot
+            start, or the build failed (the message names the step).
+        RegistryError: the registry cannot be reached or refuses the credentials.
+    """
+    from paas.errors import RegistryError
+    from paas.registry import credentials, resolve_digest
+    from paas.render import namespace_object
+
+    if plan.builder is None:
+        raise ValueError("a cluster build needs a builder")
+    try:
+        builder = resolve_digest(plan.builder, insecure=plan.insecure_registry)
+    except RegistryError as exc:
+        if "does not exist" not in exc.message:
+            raise
+        raise BuildError(
+            f"The builder `{plan.builder}` is not in the registry.",
+            "Create it with `paas builder create`, or name another with `--builder`.",
+        ) from None
+    namespace = plan.namespace
+    build_id = secrets.token_hex(3)
+    auth = credentials(plan.registry)
+    pod = BuildPod(
+        namespace=namespace,
+        name=object_name(plan.app, "build", build_id),
+        build_id=build_id,
+        builder=builder,
+        cache_claim=CACHE_CLAIM if _has_default_storage_class(kube) else None,
+        auth_secret=object_name(plan.app, "build", build_id, "auth") if auth else None,
+        # The lifecycle (v0.20) checks the run images of the builder's run.toml
+        # without its insecure-registry setting, so a plain-HTTP registry needs
+        # the run image named.
+        run_image=builder_run_image(builder, insecure=True) if plan.insecure_registry else None,
+    )
+    kube.apply(namespace_object(plan.app, namespace))
+    if pod.cache_claim:
+        kube.apply(cache_claim(plan, namespace))
+    with tempfile.TemporaryFile(prefix="paas-source-") as archive:
+        files = source_archive(source_dir, rules, archive)
+        size = archive.tell()
+        on_line(f"-----> Sending {files} files ({size / 1024:.0f} KiB) to pod `{pod.name}`")
+        try:
+            if auth:
+                kube.create(auth_secret(plan, pod, *auth))
+            kube.create(build_pod(plan, pod, clear_cache=clear_cache))
+            runner = _Pod(kube, pod)
+            if "terminated" in runner.wait_for(BUILD_CONTAINER):
+                raise BuildError(
+                    f"The build pod `{pod.name}` stopped before it got the source.",
+                    "Build again; `paas logs -p build` shows the pod's output.",
+                )
+            runner.send_source(archive, size, plan.env)
+            digest = _run_creator(plan, runner, on_line)
+        finally:
+            with contextlib.suppress(ClusterError):
+                kube.delete("v1", "Pod", namespace, pod.name, grace_seconds=0)
+            if pod.auth_secret:
+                with contextlib.suppress(ClusterError):
+                    kube.delete("v1", "Secret", namespace, pod.auth_secret)
+    return digest, files
+
+
+def _run_creator(plan: BuildPlan, runner: _Pod, on_line: OutputLine) -> str:
+    tail: deque[str] = deque(maxlen=80)
+    digest = ""
+    for text in runner.follow(BUILD_CONTAINER):
+        tail.append(text)
+        match = _DIGEST.search(text)
+        if match:
+            digest = match.group(1)
+        on_line(text)
+    code = runner.exit_code(BUILD_CONTAINER)
+    if code != 0:
+        from paas.build.pack import explain_failure
+
+        raise explain_failure(plan, list(tail), code, tool="the lifecycle's creator")
+    if not digest:
+        raise BuildError(
+            f"The creator built `{plan.app}` but printed no image digest.",
+            "Check the builder's lifecycle version (v0.20 is tested) and the output above.",
+        )
+    return digest
