@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.FAILURE)
+    if result == ExitCode.INTERRUPTED:  # click returns Ctrl-C as this exit code
+        print("interrupted", file=sys.stderr)
     return int(result) if isinstance(result, int) else 0
 
 

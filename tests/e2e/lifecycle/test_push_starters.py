@@ -64,3 +64,23 @@ def test_push_each_starter_from_source(
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Deployed v2:" in second.stderr
     wait_for_body(app, "release=v2")
+
+
+def test_push_with_the_cluster_strategy_builds_in_a_pod(
+    paas: Paas, builder: str, tmp_path: Path, app: str
+) -> None:
+    del builder  # the paas builder is in the registry
+    source = tmp_path / "node-express"
+    shutil.copytree(REPO / "templates" / "node-express", source)
+    first = paas("push", str(source), "--app", app, "--strategy", "cluster")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "(cluster)" in first.stderr
+    assert f"to pod `{app}-build-" in first.stderr
+    assert "Deployed v1:" in first.stderr
+    assert "release=v1" in wait_for_body(app, "release=v1")
+    (source / "index.js").write_text((source / "index.js").read_text() + "\n// v2\n")
+    second = paas("push", str(source), "--app", app, "--strategy", "cluster")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "reusing the cached node_modules" in second.stderr
+    assert "Deployed v2:" in second.stderr
+    wait_for_body(app, "release=v2")
