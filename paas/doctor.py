@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from paas.errors import PaasError
 
 if TYPE_CHECKING:
+    from paas.kube.api import Kube
     from paas.settings import ClusterSettings
 
 
@@ -87,6 +88,13 @@ def run_checks(context: str | None) -> list[Check]:
                 "Check the registry address in `paas cluster info`.",
             )
         )
+        checks.append(
+            _run(
+                "cluster builds",
+                lambda: _cluster_builds(kube, settings),
+                "Create the builder with `paas builder create`.",
+            )
+        )
     checks.append(
         _run(
             "build tools",
@@ -154,6 +162,30 @@ def _registry(registry: str, insecure: bool) -> str:
     if response.status_code not in (200, 401):
         raise PaasError(f"`{url}` answered {response.status_code}, not a registry")
     return f"`{host}` answers" + (" (plain HTTP)" if insecure else "")
+
+
+def _cluster_builds(kube: Kube, settings: ClusterSettings) -> str:
+    """Whether `--strategy cluster` can run: the builder is there; where its cache goes."""
+    from paas.build.cluster import default_storage_class
+    from paas.build.plan import resolve_builder
+    from paas.errors import RegistryError
+    from paas.registry import resolve_digest
+
+    builder = resolve_builder(settings.builder, settings.registry)
+    try:
+        resolve_digest(builder, insecure=settings.insecure_registry)
+    except RegistryError as exc:
+        raise PaasError(f"builder `{builder}`: {exc.message}", exc.hint) from None
+    storage = default_storage_class(kube)
+    if storage:
+        cache = f"cache volumes from StorageClass `{storage}`"
+    elif settings.insecure_registry:
+        cache = (
+            "no build cache (no default StorageClass; a plain-HTTP registry holds no cache image)"
+        )
+    else:
+        cache = "build cache as an image (no default StorageClass)"
+    return f"builder `{builder}` in the registry; {cache}"
 
 
 def _build_tools() -> str:

@@ -74,7 +74,9 @@ class BuildPod:
         name: The pod's name, ``APP-build-ID``.
         build_id: A short random id; the pod's process label is ``build.ID``.
         builder: The builder image by digest.
-        cache_claim: The PersistentVolumeClaim holding the cache, or None for a cache image.
+        cache_claim: The PersistentVolumeClaim holding the cache, or None.
+        cache_image: Without a claim, keep the cache as an image in the app's
+            repository; False builds without a cache.
         auth_secret: A ``kubernetes.io/dockerconfigjson`` Secret with registry
             credentials (pull the builder, publish the image), or None.
         run_image: The run image to name to the creator, or None for the builder's own choice.
@@ -85,6 +87,7 @@ class BuildPod:
     build_id: str
     builder: str
     cache_claim: str | None = None
+    cache_image: bool = True
     auth_secret: str | None = None
     run_image: str | None = None
 
@@ -131,7 +134,7 @@ def creator_arguments(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = Fal
         args += ["-run-image", pod.run_image]
     if pod.cache_claim:
         args += ["-cache-dir", "/cache"]
-    else:
+    elif pod.cache_image:
         args += ["-cache-image", cache_image(plan)]
     if clear_cache:
         args.append("-skip-restore")
@@ -427,15 +430,22 @@ class _Pod:
         return 1
 
 
-def _has_default_storage_class(kube: Kube) -> bool:
+def default_storage_class(kube: Kube) -> str | None:
+    """The name of the cluster's default StorageClass, or None (also when it may not be read)."""
     try:
         classes = kube.list("storage.k8s.io/v1", "StorageClass", None)
     except ClusterError:
-        return False
-    return any(
-        c["metadata"].get("annotations", {}).get("storageclass.kubernetes.io/is-default-class")
-        == "true"
-        for c in classes
+        return None
+    return next(
+        (
+            str(c["metadata"]["name"])
+            for c in classes
+            if c["metadata"]
+            .get("annotations", {})
+            .get("storageclass.kubernetes.io/is-default-class")
+            == "true"
+        ),
+        None,
     )
 
 
@@ -476,12 +486,15 @@ def cluster_build(
     namespace = plan.namespace
     build_id = secrets.token_hex(3)
     auth = credentials(plan.registry)
+    has_volumes = default_storage_class(kube) is not None
     pod = BuildPod(
         namespace=namespace,
         name=object_name(plan.app, "build", build_id),
         build_id=build_id,
         builder=builder,
-        cache_claim=CACHE_CLAIM if _has_default_storage_class(kube) else None,
+        cache_claim=CACHE_CLAIM if has_volumes else None,
+        # The lifecycle (v0.20) cannot keep a cache image in a plain-HTTP registry.
+        cache_image=not plan.insecure_registry,
         auth_secret=object_name(plan.app, "build", build_id, "auth") if auth else None,
         # The lifecycle (v0.20) checks the run images of the builder's run.toml
         # without its insecure-registry setting, so a plain-HTTP registry needs
@@ -491,6 +504,11 @@ def cluster_build(
     kube.apply(namespace_object(plan.app, namespace))
     if pod.cache_claim:
         kube.apply(cache_claim(plan, namespace))
+    elif not pod.cache_image:
+        on_line(
+            "-----> Building without a cache: the cluster has no default StorageClass for a "
+            "cache volume, and the registry is plain HTTP, which a cache image cannot use"
+        )
     with tempfile.TemporaryFile(prefix="paas-source-") as archive:
         files = source_archive(source_dir, rules, archive)
         size = archive.tell()

@@ -9,7 +9,7 @@ from paas.cli.options import AppOption, JsonOption
 
 
 def doctor(context: ContextOption = None, json_output: JsonOption = False) -> None:
-    """Check kubeconfig, cluster, permissions, settings, registry and build tools.
+    """Check kubeconfig, cluster, permissions, settings, registry, cluster builds, build tools.
 
     Each failed check says what to fix; the exit code is non-zero when any fails.
 

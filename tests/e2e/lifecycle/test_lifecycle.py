@@ -7,6 +7,7 @@ checked by what the deployed app serves and what the user sees.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 import time
@@ -250,3 +251,30 @@ def test_ctrl_c_during_push_keeps_the_last_release(
     # The lock was released: the next change goes ahead without waiting.
     unlocked = paas("config", "set", "AFTER=1", "--app", app, "--wait-lock", "0")
     assert unlocked.returncode == 0, unlocked.stderr
+
+
+def test_doctor_checks_what_a_push_needs(paas: Paas, builder: str) -> None:
+    del builder  # the paas builder is in the registry
+    result = paas("doctor", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert list(checks) == [
+        "kubeconfig",
+        "cluster",
+        "permissions",
+        "settings",
+        "registry",
+        "cluster builds",
+        "build tools",
+    ]
+    assert all(c["ok"] for c in checks.values()), checks
+    assert "/paas/builder:latest` in the registry" in checks["cluster builds"]["detail"]
+
+    table = paas("doctor")
+    assert table.returncode == 0
+    assert re.search(r"cluster builds\s+ok\s+builder `", table.stdout)
+
+    broken = paas("doctor", "--context", "no-such-context")
+    assert broken.returncode != 0
+    assert re.search(r"kubeconfig\s+FAIL", broken.stdout)
+    assert "error: 1 check failed: kubeconfig" in broken.stderr

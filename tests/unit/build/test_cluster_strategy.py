@@ -84,6 +84,12 @@ def test_creator_without_a_cache_volume_uses_a_cache_image_in_the_app_repository
     assert "-skip-restore" in args
 
 
+def test_creator_without_volume_or_cache_image_builds_without_a_cache() -> None:
+    args = creator_arguments(plan_for("go-http"), pod_for(cache_image=False))
+    assert "-cache-image" not in args
+    assert "-cache-dir" not in args
+
+
 def test_creator_names_insecure_registry_and_run_image_when_asked() -> None:
     plan = plan_for("go-http", insecure_registry=True)
     args = creator_arguments(plan, pod_for(run_image="reg:5000/paas/run:bookworm"))
