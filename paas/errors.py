@@ -165,3 +165,7 @@ class RegistryError(PaasError):
 
     exit_code = ExitCode.REGISTRY
     kind = "registry"
+
+
+class ImageNotFoundError(RegistryError):
+    """The registry has no such repository or tag."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from paas.deploy import DeployRequest, Events, Outcome, deploy
 from paas.errors import NotFoundError, UsageError
-from paas.kube.api import Kube, Obj
+from paas.kube.api import Kube, Obj, seconds_since
 from paas.kube.store import list_releases
 from paas.names import ENV_NAME, object_name, process_name_problem
 from paas.releases import ReleaseRecord, current
@@ -357,8 +357,6 @@ def process_status(session: Session, app: str) -> list[dict[str, Any]]:
 
 
 def _pod_row(pod: Obj, now: float) -> dict[str, Any]:
-    import calendar
-
     status = pod.get("status", {})
     statuses = status.get("containerStatuses", [])
     state = status.get("phase", "Pending")
@@ -371,8 +369,7 @@ def _pod_row(pod: Obj, now: float) -> dict[str, Any]:
             state = "up" if cs.get("ready") else "starting"
     if pod["metadata"].get("deletionTimestamp"):
         state = "stopping"
-    created = pod["metadata"].get("creationTimestamp", "")
-    age = now - calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S")) if created else 0
+    age = seconds_since(pod["metadata"].get("creationTimestamp", ""), now)
     return {
         "name": pod["metadata"]["name"],
         "state": state,

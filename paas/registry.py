@@ -10,10 +10,12 @@ import base64
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from paas.errors import RegistryError
+from paas.errors import ImageNotFoundError, RegistryError
 
 if TYPE_CHECKING:
     import httpx
@@ -27,6 +29,14 @@ MANIFEST_TYPES = ", ".join(
     )
 )
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+ENV_USERNAME = "PAAS_REGISTRY_USERNAME"
+ENV_PASSWORD = "PAAS_REGISTRY_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
+
+
+def docker_config_dir(env: Mapping[str, str]) -> Path:
+    """Where the user's Docker config lives: ``DOCKER_CONFIG`` or ``~/.docker``."""
+    configured = env.get("DOCKER_CONFIG")
+    return Path(configured) if configured else Path.home() / ".docker"
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,6 @@ def credentials(registry: str) -> tuple[str, str] | None:
     From `PAAS_REGISTRY_USERNAME` and `PAAS_REGISTRY_PASSWORD`, else the Docker
     config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
     """
-    from paas.build.registry import ENV_PASSWORD, ENV_USERNAME, docker_config_dir
-
     user, password = os.environ.get(ENV_USERNAME), os.environ.get(ENV_PASSWORD)
     if user and password:
         return user, password
@@ -118,7 +126,7 @@ def resolve_digest(ref: str, *, insecure: bool = False, timeout: float = 15) -> 
             "`paas cluster init --insecure-registry`.",
         ) from None
     if response.status_code == 404:
-        raise RegistryError(
+        raise ImageNotFoundError(
             f"`{ref}` does not exist in the registry",
             "Check the repository and tag, or push the image first.",
         )

@@ -44,6 +44,17 @@ def _waiting(status: Obj) -> Obj:
     return status.get("state", {}).get("waiting") or {}
 
 
+def exit_code(pod: Obj, container: str | None = None) -> int | None:
+    """The exit code of the pod's ended container (`container`, else the first), or None."""
+    for cs in pod.get("status", {}).get("containerStatuses", []):
+        if container is not None and cs.get("name") != container:
+            continue
+        terminated = _terminated(cs, "state")
+        if "exitCode" in terminated:
+            return int(terminated["exitCode"])
+    return None
+
+
 def _terminated(status: Obj, key: str = "lastState") -> Obj:
     return status.get(key, {}).get("terminated") or {}
 

@@ -21,23 +21,23 @@ images (``REPO:paas-build-cache``), which needs nothing but the registry.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
-import re
 import secrets
 import shlex
 import tarfile
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
+from paas.build.cnb import DIGEST, explain_failure
 from paas.build.plan import BuildPlan
 from paas.build.source import IgnoreRules, source_files
+from paas.build.tools import OutputLine
 from paas.errors import BuildError, ClusterError
 from paas.names import object_name
 
@@ -58,11 +58,6 @@ CACHE_TAG = "paas-build-cache"
 CACHE_SIZE = "5Gi"
 READY_MARK = "/tmp/paas-source-received"  # noqa: S108 - inside the pod's own /tmp
 AUTH_MOUNT = "/paas/registry-auth"
-
-_DIGEST = re.compile(r"\*\*\* (?:Digest: |Images \()(sha256:[0-9a-f]{64})")
-_CHUNK = 64 * 1024
-
-OutputLine = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -245,14 +240,14 @@ def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> O
     }
 
 
-def cache_claim(plan: BuildPlan, namespace: str) -> Obj:
+def cache_claim(plan: BuildPlan) -> Obj:
     """The app's build cache volume (the cluster's default StorageClass provides it)."""
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": {
             "name": CACHE_CLAIM,
-            "namespace": namespace,
+            "namespace": plan.namespace,
             "labels": _labels(plan, "cache"),
         },
         "spec": {
@@ -264,8 +259,10 @@ def cache_claim(plan: BuildPlan, namespace: str) -> Obj:
 
 def auth_secret(plan: BuildPlan, pod: BuildPod, user: str, password: str) -> Obj:
     """The registry credentials of one build, as a Docker config Secret."""
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    config = json.dumps({"auths": {plan.registry: {"auth": token}}})
+    from paas.build.registry import config_with_credentials
+
+    auths = config_with_credentials({}, plan.registry, user, password)["auths"]
+    config = json.dumps({"auths": auths})
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -314,120 +311,85 @@ class _Pod:
         self.kube = kube
         self.pod = pod
 
-    def get(self) -> Obj:
-        found = self.kube.get("v1", "Pod", self.pod.namespace, self.pod.name)
-        if found is None:
-            raise BuildError(
-                f"The build pod `{self.pod.name}` disappeared.",
-                "Someone deleted it, or the node went away; build again.",
-            )
-        return found
+    def wait_started(self) -> Obj:
+        """Wait until the build container runs (or has ended); explain a pod that cannot start."""
+        from paas.kube.api import seconds_since
+        from paas.rollout import pod_failure
 
-    def wait_for(self, container: str) -> Obj:
-        """Wait until `container` runs (or has ended); explain a pod that cannot start."""
         deadline = time.monotonic() + SOURCE_WAIT
         while True:
-            pod = self.get()
+            pod = self.kube.get("v1", "Pod", self.pod.namespace, self.pod.name)
+            if pod is None:
+                raise BuildError(
+                    f"The build pod `{self.pod.name}` disappeared.",
+                    "Someone deleted it, or the node went away; build again.",
+                )
             status = pod.get("status", {})
             for cs in status.get("containerStatuses", []):
-                if cs.get("name") != container:
-                    continue
                 state = cs.get("state", {})
                 if "running" in state or "terminated" in state:
                     return dict(state)
-                waiting = state.get("waiting", {})
-                if waiting.get("reason") in (
-                    "ErrImagePull",
-                    "ImagePullBackOff",
-                    "InvalidImageName",
-                ):
-                    raise BuildError(
-                        f"The cluster cannot pull the builder `{self.pod.builder}`: "
-                        f"{waiting.get('message', waiting['reason'])}",
-                        "Check that the nodes reach the registry (and trust it, for plain "
-                        "HTTP), or create the builder there with `paas builder create`.",
-                    )
+            age = seconds_since(pod["metadata"].get("creationTimestamp", ""))
+            failure = pod_failure(pod, [], running_for=0, age=age)
+            if failure is not None and failure.reason == "ImagePullBackOff":
+                raise BuildError(
+                    f"The cluster cannot pull the builder `{self.pod.builder}`: {failure.detail}",
+                    "Check that the nodes reach the registry (and trust it, for plain "
+                    "HTTP), or create the builder there with `paas builder create`.",
+                )
             if status.get("phase") == "Failed":
                 raise BuildError(
                     f"The build pod `{self.pod.name}` failed before the build started: "
                     f"{status.get('reason', '')} {status.get('message', '')}".rstrip(),
                     "See `kubectl describe pod` in the app's namespace.",
                 )
-            unschedulable = next(
-                (
-                    c.get("message", "")
-                    for c in status.get("conditions", [])
-                    if c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
-                ),
-                None,
-            )
             if time.monotonic() > deadline:
+                unschedulable = failure is not None and failure.reason == "Unschedulable"
                 raise BuildError(
                     f"The build pod `{self.pod.name}` did not start within {SOURCE_WAIT}s"
-                    + (f": {unschedulable}" if unschedulable else "."),
+                    + (f": {failure.detail}" if unschedulable and failure else "."),
                     "The build asks for 0.5 CPU and 512 MiB; check the cluster's capacity.",
                 )
             time.sleep(0.2)
 
     def send_source(self, archive: IO[bytes], size: int, env: Mapping[str, str]) -> None:
-        """Stream the archive into the source container and wait for it to be unpacked."""
-        from kubernetes import client
-        from kubernetes.stream import stream
+        """Stream the archive into the build container and wait for it to be unpacked."""
+        from paas.kube.run import exec_with_input
 
-        api = client.CoreV1Api(self.kube.client)
-        socket: Any = stream(
-            api.connect_get_namespaced_pod_exec,
-            self.pod.name,
+        archive.seek(0)
+        code, errors = exec_with_input(
+            self.kube,
             self.pod.namespace,
+            self.pod.name,
             container=BUILD_CONTAINER,
             command=["sh", "-c", receive_script(size, env)],
-            stdin=True,
-            stdout=True,
-            stderr=True,
-            tty=False,
-            binary=True,
-            _preload_content=False,
+            data=archive,
+            timeout=SOURCE_WAIT,
         )
-        errors = b""
-        try:
-            archive.seek(0)
-            for chunk in iter(lambda: archive.read(_CHUNK), b""):
-                socket.write_stdin(chunk)
-                socket.update(timeout=0)
-                errors += socket.read_stderr() if socket.peek_stderr() else b""
-            deadline = time.monotonic() + SOURCE_WAIT
-            while socket.is_open() and time.monotonic() < deadline:
-                socket.update(timeout=1)
-                errors += socket.read_stderr() if socket.peek_stderr() else b""
-            code = socket.returncode
-        finally:
-            socket.close()
         if code != 0:
             raise BuildError(
-                f"Sending the source to the build pod failed (exit {code}): "
-                f"{errors.decode(errors='replace').strip()[-500:]}",
+                f"Sending the source to the build pod failed (exit {code}): {errors[-500:]}",
                 "Check the app directory's files (and `.paasignore`), then build again.",
             )
 
-    def follow(self, container: str) -> Iterator[str]:
+    def follow(self) -> Iterator[str]:
         from paas.kube.logs import stream_log
 
         yield from stream_log(
-            self.kube, self.pod.namespace, self.pod.name, container=container, follow=True
+            self.kube, self.pod.namespace, self.pod.name, container=BUILD_CONTAINER, follow=True
         )
 
-    def exit_code(self, container: str) -> int:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            status = self.get().get("status", {})
-            for cs in status.get("containerStatuses", []):
-                terminated = cs.get("state", {}).get("terminated")
-                if cs.get("name") == container and terminated:
-                    return int(terminated.get("exitCode", 1))
-            if status.get("reason") == "DeadlineExceeded":
-                return 124
-            time.sleep(0.1)
-        return 1
+    def exit_code(self) -> int:
+        from paas.kube.run import wait_exit_code
+
+        return wait_exit_code(
+            self.kube,
+            self.pod.namespace,
+            self.pod.name,
+            container=BUILD_CONTAINER,
+            deadline_code=124,
+            poll=0.1,
+        )
 
 
 def default_storage_class(kube: Kube) -> str | None:
@@ -468,7 +430,7 @@ def cluster_build(
             start, or the build failed (the message names the step).
         RegistryError: the registry cannot be reached or refuses the credentials.
     """
-    from paas.errors import RegistryError
+    from paas.errors import ImageNotFoundError
     from paas.registry import credentials, resolve_digest
     from paas.render import namespace_object
 
@@ -476,9 +438,7 @@ def cluster_build(
         raise ValueError("a cluster build needs a builder")
     try:
         builder = resolve_digest(plan.builder, insecure=plan.insecure_registry)
-    except RegistryError as exc:
-        if "does not exist" not in exc.message:
-            raise
+    except ImageNotFoundError:
         raise BuildError(
             f"The builder `{plan.builder}` is not in the registry.",
             "Create it with `paas builder create`, or name another with `--builder`.",
@@ -503,7 +463,7 @@ def cluster_build(
     )
     kube.apply(namespace_object(plan.app, namespace))
     if pod.cache_claim:
-        kube.apply(cache_claim(plan, namespace))
+        kube.apply(cache_claim(plan))
     elif not pod.cache_image:
         on_line(
             "-----> Building without a cache: the cluster has no default StorageClass for a "
@@ -518,7 +478,7 @@ def cluster_build(
                 kube.create(auth_secret(plan, pod, *auth))
             kube.create(build_pod(plan, pod, clear_cache=clear_cache))
             runner = _Pod(kube, pod)
-            if "terminated" in runner.wait_for(BUILD_CONTAINER):
+            if "terminated" in runner.wait_started():
                 raise BuildError(
                     f"The build pod `{pod.name}` stopped before it got the source.",
                     "Build again; `paas logs -p build` shows the pod's output.",
@@ -537,16 +497,14 @@ def cluster_build(
 def _run_creator(plan: BuildPlan, runner: _Pod, on_line: OutputLine) -> str:
     tail: deque[str] = deque(maxlen=80)
     digest = ""
-    for text in runner.follow(BUILD_CONTAINER):
+    for text in runner.follow():
         tail.append(text)
-        match = _DIGEST.search(text)
+        match = DIGEST.search(text)
         if match:
             digest = match.group(1)
         on_line(text)
-    code = runner.exit_code(BUILD_CONTAINER)
+    code = runner.exit_code()
     if code != 0:
-        from paas.build.pack import explain_failure
-
         raise explain_failure(plan, list(tail), code, tool="the lifecycle's creator")
     if not digest:
         raise BuildError(

@@ -9,19 +9,13 @@ inputs did not change (dependency layers after a code-only change).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
+from paas.build.cnb import DIGEST, explain_failure
 from paas.build.plan import BuildPlan
 from paas.build.tools import OutputLine, ToolRun, docker_host, find_tool, run_tool
-from paas.detect import NO_APP_HINT
 from paas.errors import BuildError
-
-# The exporter prints `*** Images (sha256:...):` (older: `*** Digest: sha256:...`).
-_DIGEST = re.compile(r"\*\*\* (?:Digest: |Images \()(sha256:[0-9a-f]{64})")
-_STEP_ERROR = re.compile(r"error in step `([^`]+)`: (.*)$")
-_STEP_HINT = re.compile(r"!\s+hint: (.*)$")
 
 
 def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = False) -> list[str]:
@@ -65,50 +59,7 @@ def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = Fal
 
 def build_error(plan: BuildPlan, run: ToolRun) -> BuildError:
     """Explain a failed `pack build` from its output: the step, the reason, the fix."""
-    return explain_failure(plan, list(run.tail), run.exit_code, tool="`pack build`")
-
-
-def explain_failure(
-    plan: BuildPlan, lines: Sequence[str], exit_code: int, *, tool: str
-) -> BuildError:
-    """Explain a failed CNB build (pack's or the creator's) from its last output lines."""
-    for i, text in enumerate(lines):
-        step = _STEP_ERROR.search(text)
-        if step:
-            hint = next(
-                (m.group(1) for t in lines[i + 1 : i + 3] if (m := _STEP_HINT.search(t))),
-                "See the build output above.",
-            )
-            return BuildError(
-                f"Building `{plan.app}` failed in step `{step.group(1)}`: {step.group(2)}", hint
-            )
-    text = "\n".join(lines)
-    if "No buildpack groups passed detection" in text:
-        return BuildError(
-            f"No buildpack of `{plan.builder}` recognised the app `{plan.app}`.",
-            f"To build with the paas builder, {NO_APP_HINT}.",
-        )
-    if "failed to fetch builder image" in text or "image not found" in text.lower():
-        return BuildError(
-            f"The builder `{plan.builder}` is not available to the daemon.",
-            "Create it with `paas builder create`, or name another with `--builder`.",
-        )
-    if "connect: connection refused" in text or "Cannot connect" in text:
-        if tool.startswith("`pack"):
-            return BuildError(
-                f"{tool} could not reach the container daemon or the registry.",
-                "Check `DOCKER_HOST` (podman: `podman system service`) and that the registry "
-                "is up.",
-            )
-        return BuildError(
-            f"{tool} could not reach the registry `{plan.registry}`.",
-            "Check that the registry is up and that the cluster's pods reach it by that name.",
-        )
-    last = next((t.strip() for t in reversed(lines) if t.strip()), "")
-    return BuildError(
-        f"{tool[0].upper()}{tool[1:]} of `{plan.app}` exited {exit_code}: {last}",
-        "See the build output above.",
-    )
+    return explain_failure(plan, list(run.tail), run.exit_code, tool="`pack build`", daemon=True)
 
 
 def pack_build(
@@ -150,7 +101,7 @@ def pack_build(
     if run.exit_code != 0:
         raise build_error(plan, run)
     for text in reversed(run.lines):
-        match = _DIGEST.search(text)
+        match = DIGEST.search(text)
         if match:
             return match.group(1)
     raise BuildError(

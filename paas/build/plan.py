@@ -54,7 +54,6 @@ class BuildPlan:
         source_path: The directory to build, relative to the app directory (``build.path``).
         repository: Where the image goes: ``REGISTRY/APP``.
         image_tags: Full references to publish; the first is the one built.
-        previous_image: The reference a CNB build compares with to reuse layers.
         builder: The CNB builder image (None for Dockerfile builds).
         buildpacks: An explicit buildpack order, empty for the builder's own.
         dockerfile: The Dockerfile, relative to `source_path` (Dockerfile builds only).
@@ -63,7 +62,6 @@ class BuildPlan:
         registry: The registry host the image is pushed to.
         insecure_registry: Push over plain HTTP / without TLS verification.
         language: The detected language, or None.
-        cache_name: The name of the build cache (one per app).
         namespace: The app's namespace, where a `cluster` build runs.
     """
 
@@ -72,7 +70,6 @@ class BuildPlan:
     source_path: str
     repository: str
     image_tags: tuple[str, ...]
-    previous_image: str
     builder: str | None
     buildpacks: tuple[str, ...]
     dockerfile: str | None
@@ -80,13 +77,22 @@ class BuildPlan:
     registry: str = ""
     insecure_registry: bool = False
     language: str | None = None
-    cache_name: str = ""
     namespace: str = ""
 
     @property
     def image(self) -> str:
         """The reference the build writes (its first tag)."""
         return self.image_tags[0]
+
+    @property
+    def previous_image(self) -> str:
+        """The reference a CNB build compares with to reuse layers."""
+        return f"{self.repository}:latest"
+
+    @property
+    def cache_name(self) -> str:
+        """The name of the `local` build cache volume (one per app)."""
+        return f"paas-cache-{self.app}"
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-friendly view, for `paas build --json` and `--dry-run`."""
@@ -212,7 +218,6 @@ def plan_build(
         source_path=app.build.path,
         repository=repository,
         image_tags=tags,
-        previous_image=f"{repository}:latest",
         builder=builder_ref,
         buildpacks=tuple(app.build.buildpacks),
         dockerfile=app.dockerfile if chosen == "dockerfile" else None,
@@ -220,6 +225,5 @@ def plan_build(
         registry=settings.registry,
         insecure_registry=settings.insecure_registry,
         language=detection.language if detection else app.language,
-        cache_name=f"paas-cache-{app.name}",
         namespace=settings.namespace(app.name),
     )

@@ -18,23 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from paas.errors import RegistryError
-
-ENV_USERNAME = "PAAS_REGISTRY_USERNAME"
-ENV_PASSWORD = "PAAS_REGISTRY_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
-
-
-def registry_host(ref: str) -> str:
-    """Return the registry host of an image reference (``docker.io`` when it has none)."""
-    first = ref.split("/", 1)[0]
-    if "/" in ref and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return "docker.io"
-
-
-def docker_config_dir(env: Mapping[str, str]) -> Path:
-    """Where the user's Docker config lives: ``DOCKER_CONFIG`` or ``~/.docker``."""
-    configured = env.get("DOCKER_CONFIG")
-    return Path(configured) if configured else Path.home() / ".docker"
+from paas.registry import ENV_PASSWORD, ENV_USERNAME, docker_config_dir
 
 
 def config_with_credentials(

@@ -67,6 +67,17 @@ def object_path(obj: Obj) -> str:
     return resource_path(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
 
 
+def seconds_since(stamp: str, now: float | None = None) -> float:
+    """Seconds from an API time stamp (RFC 3339, UTC) to `now`; 0.0 when `stamp` is empty."""
+    import calendar
+    import time
+
+    if not stamp:
+        return 0.0
+    then = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+    return (time.time() if now is None else now) - then
+
+
 def describe(obj: Obj) -> str:
     """`Deployment hello-web`, for messages."""
     return f"{obj['kind']} `{obj['metadata']['name']}`"

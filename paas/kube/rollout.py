@@ -6,15 +6,20 @@ a known failure (see `paas.rollout`) ends the wait with a `RolloutError`.
 
 from __future__ import annotations
 
-import calendar
 import time
 from collections.abc import Callable
 from typing import Any
 
 from paas.errors import ReleasePhaseError, RolloutError
-from paas.kube.api import Kube
+from paas.kube.api import Kube, seconds_since
 from paas.kube.logs import stream_log
-from paas.rollout import RolloutFailure, deployment_done, pod_failure, replicaset_failure
+from paas.rollout import (
+    RolloutFailure,
+    deployment_done,
+    exit_code,
+    pod_failure,
+    replicaset_failure,
+)
 
 Obj = dict[str, Any]
 POLL_SECONDS = 1.0
@@ -24,10 +29,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def _age(pod: Obj) -> float:
-    created = pod["metadata"].get("creationTimestamp", "")
-    if not created:
-        return 0.0
-    return time.time() - calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S"))
+    return seconds_since(pod["metadata"].get("creationTimestamp", ""))
 
 
 def _started(pod: Obj) -> float:
@@ -35,7 +37,7 @@ def _started(pod: Obj) -> float:
     for cs in pod.get("status", {}).get("containerStatuses", []):
         started = cs.get("state", {}).get("running", {}).get("startedAt")
         if started:
-            return time.time() - calendar.timegm(time.strptime(started[:19], "%Y-%m-%dT%H:%M:%S"))
+            return seconds_since(started)
     return 0.0
 
 
@@ -188,9 +190,10 @@ def run_job(kube: Kube, job: Obj, *, on_line: Callable[[str], None], timeout: fl
         if status.get("succeeded"):
             return
         if status.get("failed"):
-            code = _exit_code(pod)
+            code = exit_code(pod) if pod is not None else None
             raise ReleasePhaseError(
-                f"the release phase `{_command(job)}` failed (exit code {code}); the new "
+                f"the release phase `{_command(job)}` failed (exit code "
+                f"{'?' if code is None else code}); the new "
                 "release was not rolled out",
                 "Fix the command or what it needs, then push "
                 "again; the app keeps serving the previous release.",
@@ -200,14 +203,6 @@ def run_job(kube: Kube, job: Obj, *, on_line: Callable[[str], None], timeout: fl
         f"the release phase did not finish within {int(timeout)} s",
         "Make it faster, or run long tasks with `paas run`.",
     )
-
-
-def _exit_code(pod: Obj | None) -> Any:
-    for cs in (pod or {}).get("status", {}).get("containerStatuses", []):
-        terminated = cs.get("state", {}).get("terminated") or {}
-        if "exitCode" in terminated:
-            return terminated["exitCode"]
-    return "?"
 
 
 def _command(job: Obj) -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 from paas.errors import ClusterError
-from paas.kube.api import Kube, Obj
+from paas.kube.api import Kube, Obj, seconds_since
 from paas.kube.logs import stream_log
-from paas.rollout import pod_failure
+from paas.rollout import exit_code, pod_failure
 
 START_TIMEOUT = 300
 
@@ -25,12 +24,7 @@ def _wait_started(kube: Kube, namespace: str, name: str) -> Obj:
             raise ClusterError(f"the one-off pod `{name}` disappeared")
         if pod.get("status", {}).get("phase") in ("Running", "Succeeded", "Failed"):
             return pod
-        created = pod["metadata"].get("creationTimestamp", "")
-        age = (
-            time.time() - calendar.timegm(time.strptime(created[:19], "%Y-%m-%dT%H:%M:%S"))
-            if created
-            else 0.0
-        )
+        age = seconds_since(pod["metadata"].get("creationTimestamp", ""))
         failure = pod_failure(pod, [], running_for=0, age=age)
         if failure is not None:
             raise ClusterError(
@@ -43,15 +37,29 @@ def _wait_started(kube: Kube, namespace: str, name: str) -> Obj:
     )
 
 
-def _exit_code(kube: Kube, namespace: str, name: str) -> int:
-    deadline = time.monotonic() + 60
+def wait_exit_code(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    *,
+    container: str | None = None,
+    deadline_code: int | None = None,
+    poll: float = 0.3,
+    timeout: float = 60,
+) -> int:
+    """Wait for the pod's container to be reported ended; return its exit code (1 on timeout).
+
+    With `deadline_code`, a pod stopped by its `activeDeadlineSeconds` returns that code.
+    """
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pod = kube.get("v1", "Pod", namespace, name) or {}
-        for cs in pod.get("status", {}).get("containerStatuses", []):
-            terminated = cs.get("state", {}).get("terminated")
-            if terminated:
-                return int(terminated.get("exitCode", 1))
-        time.sleep(0.3)
+        code = exit_code(pod, container)
+        if code is not None:
+            return code
+        if deadline_code is not None and pod.get("status", {}).get("reason") == "DeadlineExceeded":
+            return deadline_code
+        time.sleep(poll)
     return 1
 
 
@@ -79,11 +87,58 @@ def run_pod(
         else:
             for line in stream_log(kube, namespace, name, follow=True):
                 on_output(line)
-        return _exit_code(kube, namespace, name)
+        return wait_exit_code(kube, namespace, name)
     finally:
         if not detach:
             with contextlib.suppress(ClusterError):
                 kube.delete("v1", "Pod", namespace, name)
+
+
+def exec_with_input(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    *,
+    container: str,
+    command: list[str],
+    data: IO[bytes],
+    timeout: float,
+) -> tuple[int, str]:
+    """Run `command` in a container with `data` on its stdin; return its exit code and stderr.
+
+    Stdin is not closed at the end of `data` (the exec protocol before v5 cannot),
+    so the command must know how much to read (``head -c SIZE``).
+    """
+    from kubernetes import client
+    from kubernetes.stream import stream
+
+    socket: Any = stream(
+        client.CoreV1Api(kube.client).connect_get_namespaced_pod_exec,
+        name,
+        namespace,
+        container=container,
+        command=command,
+        stdin=True,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        binary=True,
+        _preload_content=False,
+    )
+    errors = b""
+    try:
+        for chunk in iter(lambda: data.read(64 * 1024), b""):
+            socket.write_stdin(chunk)
+            socket.update(timeout=0)
+            errors += socket.read_stderr() if socket.peek_stderr() else b""
+        deadline = time.monotonic() + timeout
+        while socket.is_open() and time.monotonic() < deadline:
+            socket.update(timeout=1)
+            errors += socket.read_stderr() if socket.peek_stderr() else b""
+        code = int(socket.returncode)
+    finally:
+        socket.close()
+    return code, errors.decode(errors="replace").strip()
 
 
 def _attach(kube: Kube, namespace: str, name: str) -> None:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import base64
-import calendar
 import contextlib
 import gzip
 import json
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from paas.errors import BusyError, ClusterError, NotFoundError
-from paas.kube.api import Kube, KubeApiError, Obj
+from paas.kube.api import Kube, KubeApiError, Obj, seconds_since
 from paas.releases import ReleaseRecord
 from paas.settings import ClusterSettings
 
@@ -189,8 +188,7 @@ def _expired(lease: Obj) -> bool:
     renewed = spec.get("renewTime") or spec.get("acquireTime")
     if not renewed:
         return True
-    then = calendar.timegm(time.strptime(renewed[:19], "%Y-%m-%dT%H:%M:%S"))
-    return bool(time.time() - then > spec.get("leaseDurationSeconds", LEASE_SECONDS))
+    return bool(seconds_since(renewed) > spec.get("leaseDurationSeconds", LEASE_SECONDS))
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from paas.build.cluster import (
     receive_script,
     source_archive,
 )
-from paas.build.pack import explain_failure
+from paas.build.cnb import explain_failure
 from paas.build.plan import plan_build
 from paas.build.source import IgnoreRules
 from paas.detect import detect
@@ -158,7 +158,7 @@ def test_registry_credentials_go_in_a_docker_config_secret_used_for_pull_and_pus
 
 
 def test_cache_claim_is_a_valid_claim_in_the_app_namespace() -> None:
-    claim = cache_claim(plan_for("go-http"), "go-http")
+    claim = cache_claim(plan_for("go-http"))
     validate(claim, "1.33.0", strict=True)
     assert claim["metadata"] == {
         "name": "paas-build-cache",

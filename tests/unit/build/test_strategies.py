@@ -8,7 +8,7 @@ from paas.build.builder import BuilderImages, staged_builder_toml
 from paas.build.dockerfile import build_arguments, failed_step, push_arguments
 from paas.build.pack import build_error, pack_arguments
 from paas.build.plan import plan_build
-from paas.build.registry import config_with_credentials, registry_host
+from paas.build.registry import config_with_credentials
 from paas.build.tools import ToolRun
 from paas.detect import detect
 from paas.manifest import load_app
@@ -103,9 +103,7 @@ def test_dockerfile_arguments_and_failed_step() -> None:
     assert failed_step(run_with(["Step 2/5 : RUN false"])) == "2/5: RUN false"
 
 
-def test_registry_host_and_credentials() -> None:
-    assert registry_host("reg:5000/app@sha256:x") == "reg:5000"
-    assert registry_host("heroku/builder:24") == "docker.io"
+def test_credentials_are_merged_into_the_docker_config() -> None:
     merged = config_with_credentials(
         {
             "auths": {"other": {"auth": "x"}},
