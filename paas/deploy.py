@@ -181,7 +181,7 @@ def deploy(
             if isinstance(failure, RolloutError) and target:
                 failure.hint = f"Rolled back to {target}, which is serving again. {failure.hint}"
             raise
-        except (PaasError, Exception) as failure:
+        except Exception as failure:
             _fail(kube, namespace, record, failure)
             raise
         record.status = "succeeded"
@@ -264,13 +264,21 @@ def apply_objects(kube: Kube, objects: list[Obj]) -> None:
         kube.apply(obj)
 
 
-def _prune_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> None:
+def _stale_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> list[Obj]:
+    """The app's prunable objects in the cluster that `keep` does not have."""
     wanted = {(o["kind"], o["metadata"]["name"]) for o in keep}
     selector = f"paas.dev/app={app},app.kubernetes.io/managed-by=paas"
-    for api_version, kind in PRUNABLE:
-        for obj in kube.list(api_version, kind, namespace, selector=selector):
-            if (kind, obj["metadata"]["name"]) not in wanted:
-                kube.delete(api_version, kind, namespace, obj["metadata"]["name"])
+    return [
+        obj
+        for api_version, kind in PRUNABLE
+        for obj in kube.list(api_version, kind, namespace, selector=selector)
+        if (kind, obj["metadata"]["name"]) not in wanted
+    ]
+
+
+def _prune_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> None:
+    for obj in _stale_objects(kube, namespace, app, keep):
+        kube.delete(obj["apiVersion"], obj["kind"], namespace, obj["metadata"]["name"])
 
 
 def _fail(kube: Kube, namespace: str, record: ReleaseRecord, failure: BaseException) -> None:
@@ -287,13 +295,11 @@ def _fail(kube: Kube, namespace: str, record: ReleaseRecord, failure: BaseExcept
 def _rollback(
     kube: Kube,
     namespace: str,
-    last: ReleaseRecord | None,
+    last: ReleaseRecord,
     events: Events,
     app_name: str,
 ) -> str:
     """Re-apply the last good release's objects; return its name, or "" when impossible."""
-    if last is None:
-        return ""
     events.info(f"Rolling back to {last.name}...")
     objects = [o for o in release_objects(kube, namespace, last.version) if o["kind"] != "Job"]
     apply_objects(kube, objects)
@@ -351,17 +357,8 @@ def planned_objects(
             image=ref,
             config=dict(last.config) if last else {},
             commit=last.commit if last else "",
-            image_kind="dockerfile" if app.dockerfile else "cnb",
+            image_kind=app.image_kind,
         )
     objects = [o for o in render(app, release, settings) if o["kind"] != "Job"]
-    wanted = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    prune: list[Obj] = []
-    if exists:
-        selector = f"paas.dev/app={app.name},app.kubernetes.io/managed-by=paas"
-        for api_version, kind in PRUNABLE:
-            prune += [
-                o
-                for o in kube.list(api_version, kind, namespace, selector=selector)
-                if (kind, o["metadata"]["name"]) not in wanted
-            ]
+    prune = _stale_objects(kube, namespace, app.name, objects) if exists else []
     return objects, prune

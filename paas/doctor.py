@@ -73,14 +73,18 @@ def run_checks(context: str | None) -> list[Check]:
             "Ask for rights to manage namespaces, workloads and pods.",
         )
     )
+    settings_holder: list[ClusterSettings] = []
+
+    def stored_settings() -> str:
+        settings_holder.append(read_settings(kube))
+        return _settings(settings_holder[0])
+
     settings_check = _run(
-        "settings",
-        lambda: _settings(read_settings(kube)),
-        "Run `paas cluster init --domain D --registry R`.",
+        "settings", stored_settings, "Run `paas cluster init --domain D --registry R`."
     )
     checks.append(settings_check)
     if settings_check.ok:
-        settings = read_settings(kube)
+        settings = settings_holder[0]
         checks.append(
             _run(
                 "registry",
@@ -106,10 +110,7 @@ def run_checks(context: str | None) -> list[Check]:
     return checks
 
 
-def _permissions(kube: object) -> str:
-    from paas.kube.api import Kube
-
-    assert isinstance(kube, Kube)
+def _permissions(kube: Kube) -> str:
     needed = [
         ("create", "namespaces", ""),
         ("patch", "deployments", "apps"),

@@ -6,7 +6,9 @@ Every change that Heroku would record as a release goes through
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,18 +17,22 @@ from paas.errors import NotFoundError, UsageError
 from paas.kube.api import Kube, Obj, seconds_since
 from paas.kube.store import list_releases
 from paas.names import ENV_NAME, object_name, process_name_problem
-from paas.releases import ReleaseRecord, current
+from paas.releases import ReleaseRecord, current, find_release
 from paas.render import namespace_object
 from paas.settings import ClusterSettings
 
 
 @dataclass
 class Session:
-    """A cluster, its settings, and who is acting."""
+    """A cluster, its settings, and who is acting.
+
+    `who` is asked only when a change is recorded, so read-only commands run no
+    `git config`.
+    """
 
     kube: Kube
     settings: ClusterSettings
-    author: str
+    who: Callable[[], str]
     events: Events
     lock_wait: float = 300
     timeout: float = 300
@@ -45,6 +51,11 @@ class Session:
             timeout=self.timeout,
             lock_wait=self.lock_wait,
         )
+
+    @functools.cached_property
+    def author(self) -> str:
+        """Who is acting, for release records and the lock."""
+        return self.who()
 
     def history(self, app: str) -> list[ReleaseRecord]:
         """The app's releases, oldest first.
@@ -240,13 +251,7 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
             raise NotFoundError(f"app `{app}` has no earlier release to roll back to")
         target = earlier[-1]
     else:
-        found = [r for r in history if r.version == version]
-        if not found:
-            raise NotFoundError(
-                f"release v{version} of `{app}` is not in the history",
-                "See `paas releases` for the ones kept.",
-            )
-        target = found[0]
+        target = find_release(history, app, version)
     # Like Heroku, a rollback restores code and config, not the formation: the
     # process types of the target keep the replica counts they have now.
     now = live.app.processes if live else {}

@@ -436,6 +436,11 @@ class AppSpec(_Spec):
     dockerfile: str | None = None  # the Dockerfile to build with, when not buildpacks
     sources: tuple[str, ...] = ()  # the files that were read, strongest first
 
+    @property
+    def image_kind(self) -> Literal["cnb", "dockerfile"]:
+        """What its images are: built from its Dockerfile, or by buildpacks."""
+        return "dockerfile" if self.dockerfile else "cnb"
+
 
 # ---------------------------------------------------------------------------
 # Reading files with places

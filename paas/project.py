@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from paas.manifest import AppSpec, load_app
-from paas.settings import ClusterSettings, Release, image_repository, read_settings
+from paas.settings import ClusterSettings, Release, image_repository, settings_from_file
 
 
 @dataclass(frozen=True)
@@ -32,17 +31,12 @@ def local_render_inputs(
     Without `image` the release points at the app's repository with the tag
     `pending`, since no build has happened; a push always deploys by digest.
     """
-    settings = (
-        read_settings(settings_file.read_text(), str(settings_file))
-        if settings_file
-        else ClusterSettings()
-    )
+    settings = settings_from_file(settings_file)
     app = load_app(path, name=app_name, detect_language=image is None)
     ref = image or f"{image_repository(settings, app.name)}:pending"
-    kind: Literal["cnb", "dockerfile"] = "dockerfile" if app.dockerfile else "cnb"
     return LocalRender(
         app,
-        Release(version=release, image=ref, image_kind=kind),
+        Release(version=release, image=ref, image_kind=app.image_kind),
         settings,
         image_is_placeholder=image is None,
     )

@@ -77,6 +77,23 @@ def current(history: Sequence[ReleaseRecord]) -> ReleaseRecord | None:
     return max(done, key=lambda r: r.version) if done else None
 
 
+def find_release(history: Sequence[ReleaseRecord], app: str, version: int) -> ReleaseRecord:
+    """Release `version` of `app` from its history.
+
+    Raises:
+        NotFoundError: it is not (or no longer) in the history.
+    """
+    from paas.errors import NotFoundError
+
+    for record in history:
+        if record.version == version:
+            return record
+    raise NotFoundError(
+        f"release v{version} of `{app}` is not in the history",
+        "See `paas releases` for the ones kept.",
+    )
+
+
 def to_prune(history: Sequence[ReleaseRecord], keep: int) -> list[ReleaseRecord]:
     """The records beyond the newest `keep`, never the current one or one its pods run."""
     newest = sorted(history, key=lambda r: r.version, reverse=True)

@@ -7,11 +7,10 @@ cluster (`paas render` on a laptop) the defaults describe a local cluster.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-SETTINGS_FILE_HINT = "Write it like the output of `paas cluster info --json`."
 
 
 class TLSSettings(BaseModel):
@@ -89,6 +88,11 @@ def read_settings(text: str, file: str) -> ClusterSettings:
 
     settings: ClusterSettings = parse_model(ClusterSettings, text, file)
     return settings
+
+
+def settings_from_file(path: Path | None) -> ClusterSettings:
+    """The settings in the file `path` (`--settings`), else the local defaults."""
+    return read_settings(path.read_text(), str(path)) if path else ClusterSettings()
 
 
 def image_repository(settings: ClusterSettings, app: str) -> str:

@@ -22,9 +22,18 @@ from paas.build.tools import OutputLine
 
 if TYPE_CHECKING:
     from paas.kube.api import Kube
+    from paas.manifest import AppSpec
     from paas.settings import ClusterSettings
 
-__all__ = ["BuildPlan", "BuildResult", "build_app", "plan_build", "plan_for_dir"]
+__all__ = [
+    "BuildPlan",
+    "BuildResult",
+    "build_app",
+    "build_unless_published",
+    "git_commit",
+    "plan_build",
+    "plan_for_dir",
+]
 
 
 @dataclass(frozen=True)
@@ -62,29 +71,33 @@ class BuildResult:
         }
 
 
+def _git(path: Path, *args: str) -> str | None:
+    """Run git in `path`; its output, or None when git fails or is missing."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(path), *args],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def git_commit(path: Path) -> str:
+    """The commit checked out in `path`, or "" when it is not a git work tree."""
+    return _git(path, "rev-parse", "HEAD") or ""
+
+
 def source_tag(app_dir: Path, now: float | None = None) -> str:
     """The tag of a build: the short commit id of a clean git checkout, else a time stamp."""
-    head: subprocess.CompletedProcess[str] | None
-    dirty: subprocess.CompletedProcess[str] | None
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(app_dir), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        dirty = subprocess.run(
-            ["git", "-C", str(app_dir), "status", "--porcelain", "--", "."],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        head = dirty = None
+    commit = _git(app_dir, "rev-parse", "--short=12", "HEAD")
+    changes = _git(app_dir, "status", "--porcelain", "--", ".")
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
-    if head is not None and dirty is not None and head.returncode == 0:
-        commit = head.stdout.strip()
-        return commit if not dirty.stdout.strip() else f"{commit}-dirty-{stamp}"
+    if commit is not None:
+        return commit if not changes else f"{commit}-dirty-{stamp}"
     return f"build-{stamp}"
 
 
@@ -106,14 +119,10 @@ def plan_for_dir(
     """
     from paas.detect import detect
     from paas.manifest import load_app
-    from paas.settings import ClusterSettings, read_settings
+    from paas.settings import settings_from_file
 
     if settings is None:
-        settings = (
-            read_settings(settings_file.read_text(), str(settings_file))
-            if settings_file
-            else ClusterSettings()
-        )
+        settings = settings_from_file(settings_file)
     if registry:
         settings = settings.model_copy(update={"registry": registry})
     app = load_app(path, name=app_name)
@@ -181,3 +190,38 @@ def build_app(
                     plan, staged, env=run_env, on_line=on_line, clear_cache=clear_cache
                 )
     return BuildResult(plan, digest, time.monotonic() - started, files)
+
+
+def build_unless_published(
+    path: Path,
+    app: AppSpec,
+    settings: ClusterSettings,
+    *,
+    strategy: str | None,
+    kube: Kube,
+    on_info: OutputLine,
+    on_line: OutputLine,
+) -> str:
+    """Build the app unless the registry has its image already; return the image by digest.
+
+    The image is tagged with a fingerprint of its source and build inputs, so an
+    unchanged app is not rebuilt.
+    """
+    from paas.build.reuse import source_fingerprint
+    from paas.detect import detect
+    from paas.errors import RegistryError
+    from paas.registry import resolve_digest
+
+    detection = None if app.dockerfile else detect(path / app.build.path)
+    plan = plan_build(app, detection, settings, tag="fingerprint", strategy=strategy)
+    tag = source_fingerprint(path / plan.source_path, plan)
+    plan = plan_build(app, detection, settings, tag=tag, strategy=strategy)
+    try:
+        ref = resolve_digest(plan.image, insecure=settings.insecure_registry)
+    except RegistryError:
+        ref = ""
+    if ref:
+        on_info(f"Source unchanged since `{plan.image}`: not rebuilding.")
+        return ref
+    on_info(f"Building `{plan.image}` ({plan.strategy})...")
+    return build_app(path, plan, on_line=on_line, kube=kube).image

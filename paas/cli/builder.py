@@ -75,10 +75,10 @@ def create(
     from paas.build.builder import create_builder
     from paas.console import get_console
     from paas.errors import UsageError
-    from paas.settings import ClusterSettings, read_settings
+    from paas.settings import settings_from_file
 
     console = get_console()
-    cluster = read_settings(settings.read_text(), str(settings)) if settings else ClusterSettings()
+    cluster = settings_from_file(settings)
     tarball = lifecycle or (
         Path(os.environ["PAAS_LIFECYCLE_TGZ"]) if os.environ.get("PAAS_LIFECYCLE_TGZ") else None
     )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +10,7 @@ import typer
 
 if TYPE_CHECKING:
     from paas.console import Console
+    from paas.deploy import Outcome
     from paas.lifecycle import Session
 
 ContextOption = Annotated[
@@ -62,16 +61,13 @@ def author() -> str:
         ).stdout.strip()
     except OSError:
         email = ""
+    import getpass
+    import socket
+
     return email or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def session(
-    context: str | None,
-    *,
-    timeout: float = 300,
-    lock_wait: float = 300,
-    console: Console | None = None,
-) -> Session:
+def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300) -> Session:
     """Connect to the cluster and read its settings."""
     from paas.console import get_console
     from paas.deploy import Events
@@ -79,7 +75,7 @@ def session(
     from paas.kube.store import read_settings
     from paas.lifecycle import Session
 
-    out = console or get_console()
+    out = get_console()
     kube = Kube(context)
     reported: dict[str, tuple[int, int]] = {}
 
@@ -91,16 +87,11 @@ def session(
     events = Events(
         info=out.info, release_line=lambda line: out.info(f"  release | {line}"), progress=progress
     )
-    return Session(
-        kube, read_settings(kube), author(), events, lock_wait=lock_wait, timeout=timeout
-    )
+    return Session(kube, read_settings(kube), author, events, lock_wait=lock_wait, timeout=timeout)
 
 
-def print_outcome(console: Console, outcome: object, verb: str) -> None:
+def print_outcome(console: Console, outcome: Outcome, verb: str) -> None:
     """The last lines of a change: which release now serves, and where."""
-    from paas.deploy import Outcome
-
-    assert isinstance(outcome, Outcome)
     if outcome.unchanged:
         console.success(f"Nothing changed: {outcome.record.name} is current. {outcome.url}")
         return

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
 from paas.cli.options import AppOption, JsonOption, PathArgument
-
-if TYPE_CHECKING:
-    from paas.console import Console
-    from paas.lifecycle import Session
-    from paas.manifest import AppSpec
 
 
 def push(
@@ -61,6 +56,7 @@ def push(
       paas push ./api --app api
       paas push --image registry.example.com/api@sha256:...   # CI: deploy a built image
     """
+    from paas.build import build_unless_published, git_commit
     from paas.cli.common import print_outcome, session
     from paas.console import get_console
     from paas.deploy import DeployRequest
@@ -74,9 +70,16 @@ def push(
     commit = git_commit(path)
     if image is not None:
         ref = resolve_digest(image, insecure=current.settings.insecure_registry)
-        kind = "dockerfile" if spec.dockerfile else "cnb"
     else:
-        ref, kind = build_for_push(path, spec, current, strategy, console)
+        ref = build_unless_published(
+            path,
+            spec,
+            current.settings,
+            strategy=strategy,
+            kube=current.kube,
+            on_info=console.info,
+            on_line=lambda line: console.info(f"  build | {line}"),
+        )
     outcome = current.deploy(
         spec.name,
         DeployRequest(
@@ -84,7 +87,7 @@ def push(
             describe_deploy(commit, ref),
             app=spec,
             image=ref,
-            image_kind=kind,  # type: ignore[arg-type]
+            image_kind=spec.image_kind,
             commit=commit,
         ),
         rollback=not no_rollback,
@@ -95,58 +98,6 @@ def push(
         )
         return
     print_outcome(console, outcome, "Deployed")
-
-
-def build_for_push(
-    path: Path, spec: AppSpec, current: Session, strategy: str | None, console: Console
-) -> tuple[str, str]:
-    """Build the app unless the registry has its image already; return (ref by digest, kind).
-
-    The image is tagged with a fingerprint of its source and build inputs, so an
-    unchanged app is not rebuilt.
-    """
-    from paas.build import build_app
-    from paas.build.plan import plan_build
-    from paas.build.reuse import source_fingerprint
-    from paas.detect import detect
-    from paas.errors import RegistryError
-    from paas.registry import resolve_digest
-
-    settings = current.settings
-    detection = None if spec.dockerfile else detect(path / spec.build.path)
-    plan = plan_build(spec, detection, settings, tag="fingerprint", strategy=strategy)
-    tag = source_fingerprint(path / plan.source_path, plan)
-    plan = plan_build(spec, detection, settings, tag=tag, strategy=strategy)
-    kind = "dockerfile" if plan.strategy == "dockerfile" else "cnb"
-    try:
-        ref = resolve_digest(plan.image, insecure=settings.insecure_registry)
-    except RegistryError:
-        ref = ""
-    if ref:
-        console.info(f"Source unchanged since `{plan.image}`: not rebuilding.")
-        return ref, kind
-    console.info(f"Building `{plan.image}` ({plan.strategy})...")
-    result = build_app(
-        path, plan, on_line=lambda line: console.info(f"  build | {line}"), kube=current.kube
-    )
-    return result.image, kind
-
-
-def git_commit(path: Path) -> str:
-    """The commit checked out in `path`, or "" when it is not a git work tree."""
-    import subprocess
-
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except OSError:
-        return ""
-    return result.stdout.strip() if result.returncode == 0 else ""
 
 
 def register(app: typer.Typer) -> None:

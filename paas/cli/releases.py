@@ -39,6 +39,7 @@ def releases(
         return
     from paas.cli.common import app_name, session
     from paas.console import get_console
+    from paas.releases import current
 
     console = get_console()
     name = app_name(app)
@@ -49,7 +50,7 @@ def releases(
     if not history:
         console.info(f"`{name}` has no releases yet: deploy it with `paas push`.")
         return
-    live = next((r for r in history if r.status == "succeeded"), None)
+    live = current(history)
     console.table(
         ["RELEASE", "STATUS", "DESCRIPTION", "BY", "CREATED"],
         [
@@ -75,18 +76,11 @@ def info(
     """
     from paas.cli.common import app_name, session
     from paas.console import get_console
-    from paas.errors import NotFoundError
+    from paas.releases import find_release
 
     console = get_console()
     name = app_name(app)
-    version = _version(release)
-    found = [r for r in session(context).history(name) if r.version == version]
-    if not found:
-        raise NotFoundError(
-            f"release v{version} of `{name}` is not in the history",
-            "See `paas releases` for the ones kept.",
-        )
-    record = found[0]
+    record = find_release(session(context).history(name), name, _version(release))
     if json_output:
         console.data(record.summary())
         return

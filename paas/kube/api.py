@@ -214,15 +214,10 @@ class Kube:
         namespace: str | None,
         name: str,
         *,
-        background: bool = True,
         grace_seconds: int | None = None,
     ) -> bool:
-        """Delete one object; False when it was already gone."""
-        body: Obj = {
-            "kind": "DeleteOptions",
-            "apiVersion": "v1",
-            "propagationPolicy": "Background" if background else "Foreground",
-        }
+        """Delete one object (its dependents in the background); False when it was already gone."""
+        body: Obj = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         if grace_seconds is not None:
             body["gracePeriodSeconds"] = grace_seconds
         try:
