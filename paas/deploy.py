@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from paas.errors import ManifestError, PaasError, RolloutError
@@ -67,6 +67,10 @@ class DeployRequest:
     config: dict[str, str] | None = None
     author: str = ""
     restart_pods: bool = True
+    # A change made from the release serving now (config, scale, domains,
+    # rollback) is made again from the release current under the app's lock,
+    # so two changes at once both land instead of one undoing the other.
+    rebase: Callable[[ReleaseRecord], DeployRequest] | None = None
 
 
 @dataclass
@@ -132,6 +136,8 @@ def deploy(
     ):
         history = list_releases(kube, namespace)
         last = current(history)
+        if change.rebase is not None and last is not None:
+            change = replace(change.rebase(last), author=change.author, rebase=None)
         app = change.app or (last.app if last else None)
         image = change.image or (last.image if last else None)
         if app is None or image is None:

@@ -7,6 +7,7 @@ Every change that Heroku would record as a release goes through
 from __future__ import annotations
 
 import functools
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ class Session:
             app,
             request,
             events=self.events,
-            holder=f"{self.author} ({request.change})",
+            # Unique per command, so two changes by one person still take turns.
+            holder=f"{self.author} ({request.change} {secrets.token_hex(3)})",
             rollback=rollback,
             timeout=self.timeout,
             lock_wait=self.lock_wait,
@@ -81,6 +83,19 @@ class Session:
             raise NotFoundError(f"app `{app}` has no release yet", "Deploy it with `paas push`.")
         return live
 
+    def change(
+        self, app: str, make: Callable[[ReleaseRecord], DeployRequest], *, rollback: bool = True
+    ) -> Outcome:
+        """Make a change from the release serving now, and again under the app's lock.
+
+        `make` checks the change (its errors come before any waiting) and
+        builds the request; under the app's lock it runs once more on the
+        release that is current then, so a change that landed meanwhile is kept.
+        """
+        request = make(self.current(app))
+        request.rebase = make
+        return self.deploy(app, request, rollback=rollback)
+
 
 # ---- config
 
@@ -107,9 +122,10 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 
 def set_config(session: Session, app: str, values: dict[str, str]) -> Outcome:
     """Set config vars: a new release and a rolling restart."""
-    config = {**session.current(app).config, **values}
     names = ", ".join(sorted(values))
-    return session.deploy(app, DeployRequest("config", f"Set {names}", config=config))
+    return session.change(
+        app, lambda live: DeployRequest("config", f"Set {names}", config={**live.config, **values})
+    )
 
 
 def unset_config(session: Session, app: str, keys: list[str]) -> Outcome:
@@ -118,16 +134,20 @@ def unset_config(session: Session, app: str, keys: list[str]) -> Outcome:
     Raises:
         NotFoundError: one of `keys` is not set.
     """
-    config = dict(session.current(app).config)
-    missing = [k for k in keys if k not in config]
-    if missing:
-        raise NotFoundError(
-            f"config var `{missing[0]}` is not set on `{app}`",
-            "See `paas config` for the ones that are.",
-        )
-    for key in keys:
-        del config[key]
-    return session.deploy(app, DeployRequest("config", f"Unset {', '.join(keys)}", config=config))
+
+    def make(live: ReleaseRecord) -> DeployRequest:
+        config = dict(live.config)
+        missing = [k for k in keys if k not in config]
+        if missing:
+            raise NotFoundError(
+                f"config var `{missing[0]}` is not set on `{app}`",
+                "See `paas config` for the ones that are.",
+            )
+        for key in keys:
+            del config[key]
+        return DeployRequest("config", f"Unset {', '.join(keys)}", config=config)
+
+    return session.change(app, make)
 
 
 # ---- formation
@@ -154,20 +174,21 @@ def scale(session: Session, app: str, formation: dict[str, int]) -> Outcome:
     Raises:
         NotFoundError: a process type the app does not have.
     """
-    live = session.current(app)
-    processes = dict(live.app.processes)
-    for name, count in formation.items():
-        if name not in processes:
-            known = ", ".join(f"`{p}`" for p in processes)
-            raise NotFoundError(
-                f"app `{app}` has no process type `{name}`", f"Its process types are {known}."
-            )
-        processes[name] = processes[name].model_copy(update={"replicas": count})
-    spec = live.app.model_copy(update={"processes": processes})
     described = ", ".join(f"{k}={v}" for k, v in formation.items())
-    return session.deploy(
-        app, DeployRequest("scale", f"Scale {described}", app=spec, restart_pods=False)
-    )
+
+    def make(live: ReleaseRecord) -> DeployRequest:
+        processes = dict(live.app.processes)
+        for name, count in formation.items():
+            if name not in processes:
+                known = ", ".join(f"`{p}`" for p in processes)
+                raise NotFoundError(
+                    f"app `{app}` has no process type `{name}`", f"Its process types are {known}."
+                )
+            processes[name] = processes[name].model_copy(update={"replicas": count})
+        spec = live.app.model_copy(update={"processes": processes})
+        return DeployRequest("scale", f"Scale {described}", app=spec, restart_pods=False)
+
+    return session.change(app, make)
 
 
 def restart(session: Session, app: str, process: str | None = None) -> list[str]:
@@ -207,27 +228,29 @@ def add_domain(session: Session, app: str, host: str) -> Outcome:
     """
     from paas.manifest import Manifest
 
-    live = session.current(app)
-    if host in live.app.domains:
-        raise UsageError(f"`{host}` is already a domain of `{app}`")
-    Manifest.model_validate({"domains": [host]})  # the same host name rules as paas.yaml
-    spec = live.app.model_copy(update={"domains": (*live.app.domains, host)})
-    return session.deploy(
-        app, DeployRequest("domains", f"Add domain {host}", app=spec, restart_pods=False)
-    )
+    def make(live: ReleaseRecord) -> DeployRequest:
+        if host in live.app.domains:
+            raise UsageError(f"`{host}` is already a domain of `{app}`")
+        Manifest.model_validate({"domains": [host]})  # the same host name rules as paas.yaml
+        spec = live.app.model_copy(update={"domains": (*live.app.domains, host)})
+        return DeployRequest("domains", f"Add domain {host}", app=spec, restart_pods=False)
+
+    return session.change(app, make)
 
 
 def remove_domain(session: Session, app: str, host: str) -> Outcome:
     """Remove a custom domain (a release; restarts nothing)."""
-    live = session.current(app)
-    if host not in live.app.domains:
-        raise NotFoundError(
-            f"`{host}` is not a domain of `{app}`", "See `paas domains` for the ones it has."
-        )
-    spec = live.app.model_copy(update={"domains": tuple(d for d in live.app.domains if d != host)})
-    return session.deploy(
-        app, DeployRequest("domains", f"Remove domain {host}", app=spec, restart_pods=False)
-    )
+
+    def make(live: ReleaseRecord) -> DeployRequest:
+        if host not in live.app.domains:
+            raise NotFoundError(
+                f"`{host}` is not a domain of `{app}`", "See `paas domains` for the ones it has."
+            )
+        domains = tuple(d for d in live.app.domains if d != host)
+        spec = live.app.model_copy(update={"domains": domains})
+        return DeployRequest("domains", f"Remove domain {host}", app=spec, restart_pods=False)
+
+    return session.change(app, make)
 
 
 # ---- releases
@@ -252,30 +275,33 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
         target = earlier[-1]
     else:
         target = find_release(history, app, version)
-    # Like Heroku, a rollback restores code and config, not the formation: the
-    # process types of the target keep the replica counts they have now.
-    now = live.app.processes if live else {}
-    processes = {
-        name: process.model_copy(
-            update={"replicas": now[name].replicas, "autoscale": now[name].autoscale}
-        )
-        if name in now
-        else process
-        for name, process in target.app.processes.items()
-    }
-    spec = target.app.model_copy(update={"processes": processes})
-    return session.deploy(
-        app,
-        DeployRequest(
+
+    def make(live: ReleaseRecord | None) -> DeployRequest:
+        # Like Heroku, a rollback restores code and config, not the formation:
+        # the process types of the target keep the replica counts they have now.
+        now = live.app.processes if live else {}
+        processes = {
+            name: process.model_copy(
+                update={"replicas": now[name].replicas, "autoscale": now[name].autoscale}
+            )
+            if name in now
+            else process
+            for name, process in target.app.processes.items()
+        }
+        return DeployRequest(
             "rollback",
             f"Rollback to {target.name}",
-            app=spec,
+            app=target.app.model_copy(update={"processes": processes}),
             image=target.image,
             image_kind=target.image_kind,
             commit=target.commit,
             config=target.config,
-        ),
-    )
+        )
+
+    request = make(live)
+    if live is not None:
+        request.rebase = make
+    return session.deploy(app, request)
 
 
 # ---- apps

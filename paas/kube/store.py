@@ -273,15 +273,14 @@ def _try_acquire(kube: Kube, namespace: str, holder: str) -> Obj | None:
 
 
 def _renew(kube: Kube, namespace: str, holder: str, stop: threading.Event) -> None:
+    """Renew the Lease every third of its duration while `holder` still holds it."""
     while not stop.wait(LEASE_SECONDS / 3):
         try:
-            kube.merge_patch(
-                "coordination.k8s.io/v1",
-                "Lease",
-                namespace,
-                LOCK_NAME,
-                {"spec": {"renewTime": _now()}},
-            )
+            lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME)
+            if lease is None or lease["spec"].get("holderIdentity") != holder:
+                return  # lost (it expired and someone took it): never renew theirs
+            lease["spec"]["renewTime"] = _now()
+            kube.replace(lease)  # refused (409) if it changed since the read
         except ClusterError:
             continue  # try again next period; the lease lasts three periods
 

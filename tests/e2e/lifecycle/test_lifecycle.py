@@ -200,6 +200,26 @@ def test_two_pushes_at_once_both_land(paas: Paas, images: Images, app_dir: Path,
     assert {r["change"] for r in history[:2]} == {"deploy", "config"}
 
 
+def test_two_config_changes_by_one_person_take_turns_and_keep_both(
+    paas: Paas, images: Images, app_dir: Path, app: str
+) -> None:
+    assert push(paas, app_dir, app, images.v1).returncode == 0
+    # The same author and the same kind of change: each must still wait for
+    # the other, and the second must start from the release the first made.
+    a = paas.popen("config", "set", "FIRST=1", "--app", app)
+    b = paas.popen("config", "set", "SECOND=2", "--app", app)
+    out_a, _ = a.communicate(timeout=600)
+    out_b, _ = b.communicate(timeout=600)
+    assert a.returncode == 0, out_a
+    assert b.returncode == 0, out_b
+    assert "Waiting for e2e@paas.test (config " in out_a + out_b
+    config = json.loads(paas("config", "--json", "--app", app, check=True).stdout)
+    assert config["FIRST"] == "1"
+    assert config["SECOND"] == "2"
+    history = releases(paas, app)
+    assert [r["status"] for r in history] == ["succeeded"] * 3
+
+
 def test_domains_and_apps(paas: Paas, images: Images, app_dir: Path, app: str) -> None:
     assert push(paas, app_dir, app, images.v1).returncode == 0
     added = paas("domains", "add", f"www.{app}.example.com", "--app", app)
