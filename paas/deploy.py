@@ -155,7 +155,12 @@ def deploy(
 
         version = next_version(history)
         pod_version = None
-        if not change.restart_pods and last is not None:
+        # A release that changes neither the image nor the pods' environment
+        # (a scale, a domain, a push that only edits the formation) keeps the
+        # pods' release: its config Secret, no restart, no release phase.
+        if last is not None and (
+            not change.restart_pods or _same_environment(last, app, image, config)
+        ):
             pod_version = last.pod_version or last.version
         record = ReleaseRecord(
             version=version,
@@ -221,6 +226,13 @@ def _unchanged(
         and last.commit == commit
         and last.app.model_dump() == app.model_dump()
     )
+
+
+def _same_environment(
+    last: ReleaseRecord, app: AppSpec, image: str, config: dict[str, str]
+) -> bool:
+    """Whether pods of `last` already run `image` with the environment this release gives."""
+    return last.image == image and {**last.app.env, **last.config} == {**app.env, **config}
 
 
 def _roll_out(

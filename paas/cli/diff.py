@@ -29,7 +29,8 @@ def diff(
 
     Renders the app as `paas push` would, asks the API server for a
     server-side dry run of each object, and prints a unified diff against the
-    live objects. Config values are redacted. Changes nothing.
+    live objects. Config values are redacted. Changes nothing, and exits 0
+    whether or not there are changes.
 
     \b
     Example:

@@ -46,7 +46,11 @@ def logs(
     tail: Annotated[
         int | None,
         typer.Option(
-            "--tail", "-n", help="Lines per pod to start with.", min=0, show_default=False
+            "--tail",
+            "-n",
+            help="Lines to start with: the newest N in all, or per pod with `-f`.",
+            min=0,
+            show_default=False,
         ),
     ] = None,
     since: Annotated[
