@@ -14,11 +14,10 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import dataclass
 
-from paas.errors import ManifestError, PaasError, RolloutError
-from paas.kube.api import Kube, Obj
+from paas.errors import PaasError, RolloutError
+from paas.kube.api import Kube, timestamp
 from paas.kube.rollout import run_job, wait_for_rollout
 from paas.kube.store import (
     app_lock,
@@ -29,9 +28,10 @@ from paas.kube.store import (
 )
 from paas.manifest import AppSpec
 from paas.names import object_name
-from paas.releases import Change, ReleaseRecord, current, next_version, to_prune
+from paas.objects import Obj
+from paas.releases import Change, Release, ReleaseRecord, current, next_release, to_prune
 from paas.render import config_secret_name, namespace_object, render
-from paas.settings import ClusterSettings, Release
+from paas.settings import ClusterSettings
 
 # What paas prunes when a process type, cron job or the web process goes away.
 PRUNABLE = (
@@ -55,32 +55,12 @@ class Events:
 
 
 @dataclass
-class DeployRequest:
-    """What a deploy changes; everything not given stays as the current release has it."""
-
-    change: Change
-    description: str
-    app: AppSpec | None = None
-    image: str | None = None
-    image_kind: Literal["cnb", "dockerfile"] | None = None
-    commit: str | None = None
-    config: dict[str, str] | None = None
-    author: str = ""
-    restart_pods: bool = True
-    # A change made from the release serving now (config, scale, domains,
-    # rollback) is made again from the release current under the app's lock,
-    # so two changes at once both land instead of one undoing the other.
-    rebase: Callable[[ReleaseRecord], DeployRequest] | None = None
-
-
-@dataclass
 class Outcome:
     """What a deploy did."""
 
     record: ReleaseRecord
     url: str
     unchanged: bool = False
-    rolled_back_to: str = ""
 
 
 def app_url(settings: ClusterSettings, app: str) -> str:
@@ -89,34 +69,23 @@ def app_url(settings: ClusterSettings, app: str) -> str:
     return f"{scheme}://{settings.app_host(app)}"
 
 
-def _fill_config(app: AppSpec, config: dict[str, str]) -> dict[str, str]:
-    """Generate app.json `generator: secret` values; insist on required ones."""
-    filled = dict(config)
-    for key in app.generated_env:
-        filled.setdefault(key, secrets.token_hex(32))
-    missing = [k for k in app.required_env if k not in filled and k not in app.env]
-    if missing:
-        names = ", ".join(f"`{k}`" for k in missing)
-        raise ManifestError(
-            f"app.json requires config {names}, which is not set",
-            f"Set it first: `paas config set {missing[0]}=...`.",
-        )
-    return filled
-
-
 def deploy(
     kube: Kube,
     settings: ClusterSettings,
     app_name: str,
-    change: DeployRequest,
+    change: Change,
     *,
+    author: str,
     events: Events,
     holder: str,
     rollback: bool = True,
     timeout: float = 300,
     lock_wait: float = 300,
 ) -> Outcome:
-    """Make and roll out a new release of `app_name` with `change`.
+    """Make and roll out the release `change` makes of `app_name` (see `next_release()`).
+
+    The I/O around the decision: take the app's lock, read its history, decide,
+    render, record, run the release phase, apply, wait, and roll back on failure.
 
     Raises:
         ManifestError: required config is missing.
@@ -136,46 +105,18 @@ def deploy(
     ):
         history = list_releases(kube, namespace)
         last = current(history)
-        if change.rebase is not None and last is not None:
-            change = replace(change.rebase(last), author=change.author, rebase=None)
-        app = change.app or (last.app if last else None)
-        image = change.image or (last.image if last else None)
-        if app is None or image is None:
-            raise ManifestError(
-                f"app `{app_name}` has no release yet",
-                f"Deploy it first with `paas push` or `paas push --image REF --app {app_name}`.",
-            )
-        config = _fill_config(
-            app, change.config if change.config is not None else (last.config if last else {})
+        record = next_release(
+            history,
+            change,
+            app_name=app_name,
+            author=author,
+            now=timestamp(),
+            new_secret=lambda: secrets.token_hex(32),
         )
-        kind = change.image_kind or (last.image_kind if last else "cnb")
-        commit = change.commit if change.commit is not None else (last.commit if last else "")
-        if last is not None and _unchanged(last, app, image, config, commit):
+        if record is None:
+            assert last is not None  # nothing changed, so there is a release
             return Outcome(last, app_url(settings, app_name), unchanged=True)
-
-        version = next_version(history)
-        pod_version = None
-        # A release that changes neither the image nor the pods' environment
-        # (a scale, a domain, a push that only edits the formation) keeps the
-        # pods' release: its config Secret, no restart, no release phase.
-        if last is not None and (
-            not change.restart_pods or _same_environment(last, app, image, config)
-        ):
-            pod_version = last.pod_version or last.version
-        record = ReleaseRecord(
-            version=version,
-            change=change.change,
-            description=change.description,
-            image=image,
-            image_kind=kind,
-            commit=commit,
-            author=change.author,
-            created=_now(),
-            pod_version=pod_version,
-            first_deploy=last is None,
-            config=config,
-            app=app,
-        )
+        app = record.app
         release = record.release()
         objects = render(app, release, settings)
         save_release(kube, namespace, record, objects, create=True)
@@ -215,24 +156,6 @@ def deploy(
             events.info("Running the postdeploy script...")
             run_job(kube, job, on_line=events.release_line)
         return Outcome(record, app_url(settings, app_name))
-
-
-def _unchanged(
-    last: ReleaseRecord, app: AppSpec, image: str, config: dict[str, str], commit: str
-) -> bool:
-    return (
-        last.image == image
-        and last.config == config
-        and last.commit == commit
-        and last.app.model_dump() == app.model_dump()
-    )
-
-
-def _same_environment(
-    last: ReleaseRecord, app: AppSpec, image: str, config: dict[str, str]
-) -> bool:
-    """Whether pods of `last` already run `image` with the environment this release gives."""
-    return last.image == image and {**last.app.env, **last.config} == {**app.env, **config}
 
 
 def _roll_out(
@@ -346,37 +269,72 @@ def _prune_history(
         )
 
 
-def _now() -> str:
-    import time
+@dataclass(frozen=True)
+class Plan:
+    """What a change would do now, decided exactly as `deploy()` decides it; nothing changes.
 
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def planned_objects(
-    kube: Kube, settings: ClusterSettings, app: AppSpec, *, image: str | None
-) -> tuple[list[Obj], list[Obj]]:
-    """What a push of `app` would apply now, and which live objects it would prune.
-
-    Uses the current release's image (unless `image` is given) and config, and
-    the next release number, exactly as `deploy()` would.
+    Attributes:
+        record: The release the change would make; the current one when it changes nothing.
+        unchanged: The change would make no release.
+        objects: Every object `render()` gives for `record` (release Jobs included).
+        prune: The app's live objects that applying `objects` would delete.
+        deployed: The app has a release serving in the cluster.
     """
-    from paas.settings import image_repository
 
-    namespace = settings.namespace(app.name)
-    exists = kube.get("v1", "Namespace", None, namespace) is not None
-    history = list_releases(kube, namespace) if exists else []
+    record: ReleaseRecord
+    unchanged: bool
+    objects: list[Obj]
+    prune: list[Obj]
+    deployed: bool
+
+
+def app_history(kube: Kube, settings: ClusterSettings, app_name: str) -> list[ReleaseRecord]:
+    """The app's release records, oldest first; none when the app does not exist."""
+    namespace = settings.namespace(app_name)
+    if kube.get("v1", "Namespace", None, namespace) is None:
+        return []
+    return list_releases(kube, namespace)
+
+
+def plan_change(
+    kube: Kube,
+    settings: ClusterSettings,
+    app_name: str,
+    change: Change,
+    *,
+    history: list[ReleaseRecord] | None = None,
+) -> Plan:
+    """What `deploy()` of `change` would record and apply now (`paas diff`, `render --next`).
+
+    Raises:
+        ManifestError: as `next_release()` does.
+    """
+    if history is None:
+        history = app_history(kube, settings, app_name)
     last = current(history)
-    ref = image or (last.image if last else f"{image_repository(settings, app.name)}:pending")
-    if last is not None and ref == last.image and last.app.model_dump() == app.model_dump():
-        release = last.release()  # a push would change nothing
-    else:
-        release = Release(
-            version=next_version(history),
-            image=ref,
-            config=dict(last.config) if last else {},
-            commit=last.commit if last else "",
-            image_kind=app.image_kind,
-        )
-    objects = [o for o in render(app, release, settings) if o["kind"] != "Job"]
-    prune = _stale_objects(kube, namespace, app.name, objects) if exists else []
-    return objects, prune
+    record = next_release(
+        history,
+        change,
+        app_name=app_name,
+        author="",
+        now=timestamp(),
+        new_secret=lambda: secrets.token_hex(32),
+    )
+    unchanged = record is None
+    if record is None:
+        assert last is not None  # nothing changed, so there is a release
+        record = last
+    objects = render(record.app, record.release(), settings)
+    prune = _stale_objects(kube, settings.namespace(app_name), app_name, objects) if history else []
+    return Plan(record, unchanged, objects, prune, deployed=last is not None)
+
+
+def plan_current(
+    kube: Kube, settings: ClusterSettings, app_name: str, history: list[ReleaseRecord]
+) -> Plan | None:
+    """What runs now: the current release rendered as a push of it applies it; None without one."""
+    last = current(history)
+    if last is None:
+        return None
+    objects = render(last.app, last.release(), settings)
+    return Plan(last, True, objects, [], deployed=True)

@@ -38,7 +38,7 @@ def run_checks(context: str | None) -> list[Check]:
     """Every check, in the order a push needs them; later ones skip when an earlier fails."""
     from paas.kube import server_version
     from paas.kube.api import Kube
-    from paas.kube.store import read_settings
+    from paas.kube.store import read_cluster_settings
 
     checks: list[Check] = []
     kube_holder: list[Kube] = []
@@ -76,7 +76,7 @@ def run_checks(context: str | None) -> list[Check]:
     settings_holder: list[ClusterSettings] = []
 
     def stored_settings() -> str:
-        settings_holder.append(read_settings(kube))
+        settings_holder.append(read_cluster_settings(kube))
         return _settings(settings_holder[0])
 
     settings_check = _run(

@@ -1,8 +1,8 @@
-"""Team-wide cluster settings and the release being rendered.
+"""Team-wide cluster settings: what `paas cluster init` stores and every command reads.
 
-`ClusterSettings` is what `paas cluster init` stores in the cluster and every
-command reads; here it is plain data so that rendering stays pure. Without a
-cluster (`paas render` on a laptop) the defaults describe a local cluster.
+Plain data, so that rendering and build planning stay pure. Commands get them
+through `paas.kube.store.settings_for()`: the cluster's, or the defaults below
+(a local cluster) only when no cluster answers, and then they say so.
 """
 
 from __future__ import annotations
@@ -54,45 +54,16 @@ class ClusterSettings(BaseModel):
         return f"{app}.{self.domain}"
 
 
-class Release(BaseModel):
-    """The release a render is for: which image, which config, which version."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    version: int = Field(ge=1)
-    image: str
-    config: dict[str, str] = Field(default_factory=dict)
-    commit: str = ""
-    image_kind: Literal["cnb", "dockerfile"] = "cnb"
-    # A release that changes neither image nor config (a scale, a domain change) keeps
-    # the pods of the release they run, so that it restarts nothing.
-    pod_version: int | None = None
-    # app.json's postdeploy script runs after the app's first successful deploy; by
-    # default that is v1, but a push after a failed v1 is the first one too.
-    first_deploy: bool | None = None
-
-    @property
-    def name(self) -> str:
-        """The release as users write it: `v3`."""
-        return f"v{self.version}"
-
-    @property
-    def pod_name(self) -> str:
-        """The release the pods run: its image, its config, its `PAAS_RELEASE`."""
-        return f"v{self.pod_version or self.version}"
-
-
-def read_settings(text: str, file: str) -> ClusterSettings:
+def parse_settings(text: str, file: str) -> ClusterSettings:
     """Parse cluster settings from YAML (or JSON) text; errors name the file and line."""
-    from paas.manifest import parse_model
+    from paas.yaml_places import parse_model
 
-    settings: ClusterSettings = parse_model(ClusterSettings, text, file)
-    return settings
+    return parse_model(ClusterSettings, text, file)
 
 
-def settings_from_file(path: Path | None) -> ClusterSettings:
-    """The settings in the file `path` (`--settings`), else the local defaults."""
-    return read_settings(path.read_text(), str(path)) if path else ClusterSettings()
+def settings_from_file(path: Path) -> ClusterSettings:
+    """The settings in the file `path` (`--settings`, as `paas cluster info --json` prints)."""
+    return parse_settings(path.read_text(), str(path))
 
 
 def image_repository(settings: ClusterSettings, app: str) -> str:

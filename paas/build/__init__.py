@@ -1,8 +1,10 @@
 """Building an app's image: plan (pure) and the strategies that carry it out.
 
-`build_app()` is the one entry point `paas build` (and later `paas push`)
-calls: it reads the app, plans the build, copies the source that
-``.paasignore``/``.gitignore`` let through, and runs the strategy.
+`build_app()` carries out a plan: it copies the source that
+``.paasignore``/``.gitignore`` let through and runs the strategy. `paas push`
+calls `build_unless_published()`, which tags the plan with a fingerprint of
+the source and builds only when the registry does not have that image yet;
+`paas build` plans with its own tag and calls `build_app()`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from paas.build.tools import OutputLine
 
 if TYPE_CHECKING:
     from paas.kube.api import Kube
-    from paas.manifest import AppSpec
+    from paas.project import Project
     from paas.settings import ClusterSettings
 
 __all__ = [
@@ -30,9 +32,11 @@ __all__ = [
     "BuildResult",
     "build_app",
     "build_unless_published",
+    "fingerprinted_plan",
     "git_commit",
     "plan_build",
-    "plan_for_dir",
+    "published_image",
+    "source_tag",
 ]
 
 
@@ -101,43 +105,6 @@ def source_tag(app_dir: Path, now: float | None = None) -> str:
     return f"build-{stamp}"
 
 
-def plan_for_dir(
-    path: Path,
-    *,
-    app_name: str | None = None,
-    strategy: str | None = None,
-    builder: str | None = None,
-    settings_file: Path | None = None,
-    registry: str | None = None,
-    extra_env: dict[str, str] | None = None,
-    tag: str | None = None,
-    settings: ClusterSettings | None = None,
-) -> BuildPlan:
-    """Read the app at `path` and plan its build (no build happens).
-
-    The cluster settings are `settings`, else read from `settings_file`, else the defaults.
-    """
-    from paas.detect import detect
-    from paas.manifest import load_app
-    from paas.settings import settings_from_file
-
-    if settings is None:
-        settings = settings_from_file(settings_file)
-    if registry:
-        settings = settings.model_copy(update={"registry": registry})
-    app = load_app(path, name=app_name)
-    detection = None if app.dockerfile else detect(path / app.build.path)
-    return plan_build(
-        app,
-        detection,
-        settings,
-        tag=tag or source_tag(path),
-        strategy=strategy,
-        builder=builder,
-        extra_env=extra_env,
-    )
-
-
 def build_app(
     path: Path,
     plan: BuildPlan,
@@ -156,7 +123,7 @@ def build_app(
         BuildError: the build failed; the message names the step and the fix.
         RegistryError: credentials are incomplete or the registry refused them.
     """
-    from paas.build.registry import registry_auth_env
+    from paas.build.credentials import registry_auth_env
 
     environ = dict(os.environ if env is None else env)
     started = time.monotonic()
@@ -192,9 +159,48 @@ def build_app(
     return BuildResult(plan, digest, time.monotonic() - started, files)
 
 
+def published_image(
+    project: Project, settings: ClusterSettings, *, strategy: str | None = None
+) -> str | None:
+    """The image already built from exactly this source and plan, by digest; None if there is none.
+
+    Also None when the app cannot be planned (an error a build would report).
+    """
+    from paas.errors import PaasError
+
+    try:
+        plan = fingerprinted_plan(project, settings, strategy=strategy)
+        return _published(plan, settings)
+    except PaasError:
+        return None
+
+
+def fingerprinted_plan(
+    project: Project, settings: ClusterSettings, *, strategy: str | None = None
+) -> BuildPlan:
+    """The build plan of `project`, tagged with the fingerprint of its source and plan.
+
+    Raises:
+        UsageError, BuildError: as `plan_build()` does.
+    """
+    from paas.build.reuse import source_fingerprint
+
+    plan = plan_build(project.spec, project.detection, settings, strategy=strategy)
+    return plan.with_tag(source_fingerprint(project.source_dir, plan))
+
+
+def _published(plan: BuildPlan, settings: ClusterSettings) -> str | None:
+    from paas.errors import RegistryError
+    from paas.registry import resolve_digest
+
+    try:
+        return resolve_digest(plan.image, insecure=settings.insecure_registry)
+    except RegistryError:
+        return None
+
+
 def build_unless_published(
-    path: Path,
-    app: AppSpec,
+    project: Project,
     settings: ClusterSettings,
     *,
     strategy: str | None,
@@ -207,21 +213,10 @@ def build_unless_published(
     The image is tagged with a fingerprint of its source and build inputs, so an
     unchanged app is not rebuilt.
     """
-    from paas.build.reuse import source_fingerprint
-    from paas.detect import detect
-    from paas.errors import RegistryError
-    from paas.registry import resolve_digest
-
-    detection = None if app.dockerfile else detect(path / app.build.path)
-    plan = plan_build(app, detection, settings, tag="fingerprint", strategy=strategy)
-    tag = source_fingerprint(path / plan.source_path, plan)
-    plan = plan_build(app, detection, settings, tag=tag, strategy=strategy)
-    try:
-        ref = resolve_digest(plan.image, insecure=settings.insecure_registry)
-    except RegistryError:
-        ref = ""
+    plan = fingerprinted_plan(project, settings, strategy=strategy)
+    ref = _published(plan, settings)
     if ref:
         on_info(f"Source unchanged since `{plan.image}`: not rebuilding.")
         return ref
     on_info(f"Building `{plan.image}` ({plan.strategy})...")
-    return build_app(path, plan, on_line=on_line, kube=kube).image
+    return build_app(project.path, plan, on_line=on_line, kube=kube).image

@@ -42,7 +42,8 @@ from paas.errors import BuildError, ClusterError
 from paas.names import object_name
 
 if TYPE_CHECKING:
-    from paas.kube.api import Kube, Obj
+    from paas.kube.api import Kube
+    from paas.objects import Obj
 
 #: The platform API the pod speaks to the builder's lifecycle (v0.20 knows 0.7 to 0.14).
 PLATFORM_API = "0.13"
@@ -259,7 +260,7 @@ def cache_claim(plan: BuildPlan) -> Obj:
 
 def auth_secret(plan: BuildPlan, pod: BuildPod, user: str, password: str) -> Obj:
     """The registry credentials of one build, as a Docker config Secret."""
-    from paas.build.registry import config_with_credentials
+    from paas.build.credentials import config_with_credentials
 
     auths = config_with_credentials({}, plan.registry, user, password)["auths"]
     config = json.dumps({"auths": auths})
@@ -313,8 +314,8 @@ class _Pod:
 
     def wait_started(self) -> Obj:
         """Wait until the build container runs (or has ended); explain a pod that cannot start."""
+        from paas.diagnosis import pod_failure
         from paas.kube.api import seconds_since
-        from paas.rollout import pod_failure
 
         deadline = time.monotonic() + SOURCE_WAIT
         while True:

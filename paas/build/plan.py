@@ -12,8 +12,12 @@ Strategies:
 - ``dockerfile``: the app's Dockerfile with podman, buildah or docker, then a push.
 - ``cluster``: the CNB lifecycle's creator in a Pod of the cluster, no local daemon.
 
+A plan is made before its tag is known: a push tags the image with a
+fingerprint of the source and the plan (`paas.build.reuse`), so the tag is
+added last, with `BuildPlan.with_tag()`.
+
 Example:
-    plan = plan_build(app, detection, settings, tag="3f2a1bc")
+    plan = plan_build(app, detection, settings).with_tag("3f2a1bc")
     plan.strategy, plan.image_tags
     # ('local', ('localhost:5000/hello:3f2a1bc', 'localhost:5000/hello:latest'))
 """
@@ -21,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from paas.errors import BuildError, UsageError
@@ -53,7 +57,6 @@ class BuildPlan:
         strategy: How the image is built.
         source_path: The directory to build, relative to the app directory (``build.path``).
         repository: Where the image goes: ``REGISTRY/APP``.
-        image_tags: Full references to publish; the first is the one built.
         builder: The CNB builder image (None for Dockerfile builds).
         buildpacks: An explicit buildpack order, empty for the builder's own.
         dockerfile: The Dockerfile, relative to `source_path` (Dockerfile builds only).
@@ -63,13 +66,13 @@ class BuildPlan:
         insecure_registry: Push over plain HTTP / without TLS verification.
         language: The detected language, or None.
         namespace: The app's namespace, where a `cluster` build runs.
+        tag: The tag the build publishes; "" until `with_tag()`.
     """
 
     app: str
     strategy: Strategy
     source_path: str
     repository: str
-    image_tags: tuple[str, ...]
     builder: str | None
     buildpacks: tuple[str, ...]
     dockerfile: str | None
@@ -78,6 +81,29 @@ class BuildPlan:
     insecure_registry: bool = False
     language: str | None = None
     namespace: str = ""
+    tag: str = ""
+
+    def with_tag(self, tag: str) -> BuildPlan:
+        """This plan, publishing the image as `tag` (and as `latest`).
+
+        Raises:
+            UsageError: `tag` is not a valid image tag.
+        """
+        if not _TAG.match(tag):
+            raise UsageError(
+                f"`{tag}` is not a valid image tag.",
+                "A tag is up to 128 letters, digits, `_`, `.` and `-`, "
+                "not starting with `.` or `-`.",
+            )
+        return replace(self, tag=tag)
+
+    @property
+    def image_tags(self) -> tuple[str, ...]:
+        """Full references to publish; the first is the one built."""
+        if not self.tag:
+            raise ValueError("the build plan has no tag yet: call `with_tag()` first")
+        latest = () if self.tag == "latest" else (f"{self.repository}:latest",)
+        return (f"{self.repository}:{self.tag}", *latest)
 
     @property
     def image(self) -> str:
@@ -101,7 +127,7 @@ class BuildPlan:
             "strategy": self.strategy,
             "source_path": self.source_path,
             "repository": self.repository,
-            "image_tags": list(self.image_tags),
+            "image_tags": list(self.image_tags) if self.tag else [],
             "builder": self.builder,
             "buildpacks": list(self.buildpacks),
             "dockerfile": self.dockerfile,
@@ -135,7 +161,6 @@ def plan_build(
     detection: Detection | None,
     settings: ClusterSettings,
     *,
-    tag: str,
     strategy: str | None = None,
     builder: str | None = None,
     extra_env: dict[str, str] | None = None,
@@ -147,17 +172,16 @@ def plan_build(
         detection: What `detect` found in the build directory; None for a
             Dockerfile app.
         settings: The cluster settings (registry, default builder).
-        tag: The tag of this build (a commit id, or a time stamp the caller made).
         strategy: ``local``, ``dockerfile`` or ``cluster``; None to choose:
             ``dockerfile`` when the app has a Dockerfile, else ``local``.
         builder: A builder that wins over ``build.builder`` and the settings.
         extra_env: Build environment from the command line; wins over ``build.env``.
 
     Returns:
-        The plan.
+        The plan, without a tag.
 
     Raises:
-        UsageError: an unknown strategy or a bad tag.
+        UsageError: an unknown strategy.
         BuildError: the strategy does not fit the app (a Dockerfile app with
             buildpacks, `dockerfile` without a Dockerfile), or the paas builder
             has no buildpack for the app's language.
@@ -166,11 +190,6 @@ def plan_build(
         raise UsageError(
             f"Unknown build strategy `{strategy}`.",
             "Use one of `local`, `dockerfile` or `cluster`.",
-        )
-    if not _TAG.match(tag):
-        raise UsageError(
-            f"`{tag}` is not a valid image tag.",
-            "A tag is up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.",
         )
     chosen: Strategy = (
         next(s for s in STRATEGIES if s == strategy)
@@ -211,13 +230,11 @@ def plan_build(
                 env.setdefault("PAAS_WEB_COMMAND", detection.default_web_command)
     env.update(extra_env or {})
 
-    tags = (f"{repository}:{tag}",) + (() if tag == "latest" else (f"{repository}:latest",))
     return BuildPlan(
         app=app.name,
         strategy=chosen,
         source_path=app.build.path,
         repository=repository,
-        image_tags=tags,
         builder=builder_ref,
         buildpacks=tuple(app.build.buildpacks),
         dockerfile=app.dockerfile if chosen == "dockerfile" else None,

@@ -1,4 +1,4 @@
-"""`paas apps`: list, create, inspect and destroy apps."""
+"""`paas apps`: list, create, inspect and destroy apps; `paas open`: open one."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def apps(
         return
     from paas.console import get_console
     from paas.kube.api import Kube
-    from paas.lifecycle import list_apps
+    from paas.operations import list_apps
 
     console = get_console()
     rows = list_apps(Kube(context))
@@ -57,8 +57,8 @@ def create(
     from paas.cli.common import session
     from paas.console import get_console
     from paas.errors import UsageError
-    from paas.lifecycle import create_app
     from paas.names import app_name_problem
+    from paas.operations import create_app
 
     if problem := app_name_problem(name):
         raise UsageError(f"app name `{name}` {problem}")
@@ -131,7 +131,7 @@ def destroy(
     from paas.cli.common import session
     from paas.console import get_console
     from paas.errors import UsageError
-    from paas.lifecycle import destroy_app
+    from paas.operations import destroy_app
 
     if confirm != name:
         raise UsageError(
@@ -142,6 +142,37 @@ def destroy(
     get_console().success(f"Destroyed `{name}`.")
 
 
+def open_app(app: AppOption = None, context: ContextOption = None) -> None:
+    """Open the app's URL in a browser (or print it when there is none).
+
+    \b
+    Example:
+      paas open -a hello
+    """
+    import webbrowser
+
+    from paas.cli.common import app_name, session
+    from paas.console import get_console
+    from paas.deploy import app_url
+
+    name = app_name(app)
+    url = app_url(session(context).settings, name)
+    get_console().line(url)
+    if os_has_display():
+        webbrowser.open(url)
+
+
+def os_has_display() -> bool:
+    """Whether a browser could open here (a desktop session)."""
+    import os
+    import sys
+
+    return sys.platform == "darwin" or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to `app`."""
     app.add_typer(group, name="apps")
+    app.command("open")(open_app)

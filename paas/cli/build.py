@@ -99,9 +99,10 @@ def build(
     from the Docker config file (`docker login`/`podman login`) or from
     `PAAS_REGISTRY_USERNAME` and `PAAS_REGISTRY_PASSWORD`.
 
-    `--strategy cluster` needs no local daemon: the build runs in a pod of the
-    cluster (the current kubeconfig context, or `--context`), with the
-    cluster's settings unless `--settings` names others.
+    The registry and default builder are the cluster's settings (the current
+    kubeconfig context, or `--context`); without a cluster that answers, the
+    local defaults, and it says so. `--strategy cluster` needs no local
+    daemon: the build runs in a pod of that cluster.
 
     \b
     Example:
@@ -109,30 +110,28 @@ def build(
       paas build ./api --strategy dockerfile --json
       paas build --strategy cluster
     """
-    from paas.build import build_app, plan_for_dir
+    from paas.build import build_app, plan_build, source_tag
     from paas.console import get_console
+    from paas.kube.store import settings_for
+    from paas.project import Project
 
     console = get_console()
-    kube = None
-    cluster_settings = None
-    if strategy == "cluster" and not dry_run:
-        from paas.kube.api import Kube
-        from paas.kube.store import read_settings
-
-        kube = Kube(context)
-        if settings is None:
-            cluster_settings = read_settings(kube)
-    plan = plan_for_dir(
-        path,
-        app_name=app,
+    project = Project.read(path, name=app)
+    cluster, kube = settings_for(context, settings, on_info=console.info)
+    if registry:
+        cluster = cluster.model_copy(update={"registry": registry})
+    plan = plan_build(
+        project.spec,
+        project.detection,
+        cluster,
         strategy=strategy,
         builder=builder,
-        settings_file=settings,
-        registry=registry,
         extra_env=parse_env_pairs(build_env),
-        tag=tag,
-        settings=cluster_settings,
-    )
+    ).with_tag(tag or source_tag(path))
+    if plan.strategy == "cluster" and kube is None and not dry_run:
+        from paas.kube.api import Kube
+
+        kube = Kube(context)
     if dry_run:
         if json_output:
             console.data(plan.to_dict())

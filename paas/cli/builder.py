@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from paas.cli.common import ContextOption
 from paas.cli.options import JsonOption, SettingsOption
 
 builder_app = typer.Typer(
@@ -24,7 +25,8 @@ def create(
         str | None,
         typer.Option(
             "--registry",
-            help="Registry to push to. Default: the cluster's (`localhost:5000`).",
+            help="Registry to push to. Default: the cluster's (`paas cluster init "
+            "--registry`); `localhost:5000` when no cluster answers.",
             show_default=False,
         ),
     ] = None,
@@ -57,6 +59,7 @@ def create(
         bool, typer.Option("--no-push", help="Keep the images local; push nothing.")
     ] = False,
     settings: SettingsOption = None,
+    context: ContextOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Build the paas builder from buildpacks/ and push it to the registry.
@@ -75,10 +78,9 @@ def create(
     from paas.build.builder import create_builder
     from paas.console import get_console
     from paas.errors import UsageError
-    from paas.settings import settings_from_file
+    from paas.kube.store import settings_for
 
     console = get_console()
-    cluster = settings_from_file(settings)
     tarball = lifecycle or (
         Path(os.environ["PAAS_LIFECYCLE_TGZ"]) if os.environ.get("PAAS_LIFECYCLE_TGZ") else None
     )
@@ -88,6 +90,7 @@ def create(
             "Pass `--lifecycle PATH` or set `PAAS_LIFECYCLE_TGZ` "
             '(`eval "$(hack/testbed env)"` sets it).',
         )
+    cluster, _ = settings_for(context, settings, on_info=console.info)
     if ca_file is None and os.environ.get("SSL_CERT_FILE"):
         candidate = Path(os.environ["SSL_CERT_FILE"])
         ca_file = candidate if candidate.is_file() else None

@@ -92,10 +92,10 @@ def info(context: ContextOption = None, json_output: JsonOption = False) -> None
     """
     from paas.console import get_console
     from paas.kube.api import Kube
-    from paas.kube.store import read_settings
+    from paas.kube.store import read_cluster_settings
 
     console = get_console()
-    settings = read_settings(Kube(context))
+    settings = read_cluster_settings(Kube(context))
     if json_output:
         console.data(settings.model_dump(mode="json"))
         return

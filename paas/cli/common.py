@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from paas.console import Console
     from paas.deploy import Outcome
-    from paas.lifecycle import Session
+    from paas.operations import Session
 
 ContextOption = Annotated[
     str | None,
@@ -36,17 +36,9 @@ LockWaitOption = Annotated[
 
 def app_name(app: str | None, path: Path = Path(".")) -> str:
     """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory."""
-    if app:
-        return app
-    from paas.manifest import MANIFEST_FILE, read_manifest
-    from paas.names import suggest_app_name
+    from paas.project import default_app_name
 
-    manifest_file = path / MANIFEST_FILE
-    if manifest_file.is_file():
-        manifest, _ = read_manifest(manifest_file.read_text())
-        if manifest.name:
-            return manifest.name
-    return suggest_app_name(path.resolve().name)
+    return default_app_name(app, path)
 
 
 def author() -> str:
@@ -72,8 +64,8 @@ def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300
     from paas.console import get_console
     from paas.deploy import Events
     from paas.kube.api import Kube
-    from paas.kube.store import read_settings
-    from paas.lifecycle import Session
+    from paas.kube.store import read_cluster_settings
+    from paas.operations import Session
 
     out = get_console()
     kube = Kube(context)
@@ -87,7 +79,9 @@ def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300
     events = Events(
         info=out.info, release_line=lambda line: out.info(f"  release | {line}"), progress=progress
     )
-    return Session(kube, read_settings(kube), author, events, lock_wait=lock_wait, timeout=timeout)
+    return Session(
+        kube, read_cluster_settings(kube), author, events, lock_wait=lock_wait, timeout=timeout
+    )
 
 
 def print_outcome(console: Console, outcome: Outcome, verb: str) -> None:

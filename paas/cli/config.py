@@ -96,7 +96,7 @@ def set_(
     """
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.lifecycle import parse_assignments, set_config
+    from paas.operations import parse_assignments, set_config
 
     values = parse_assignments(pairs)
     outcome = set_config(
@@ -121,7 +121,7 @@ def unset(
     """
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.lifecycle import unset_config
+    from paas.operations import unset_config
 
     outcome = unset_config(
         session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), keys

@@ -18,7 +18,8 @@ def diff(
         str | None,
         typer.Option(
             "--image",
-            help="Compare as if deploying this image. Default: the current one.",
+            help="Compare as if deploying this image. Default: the image built from "
+            "this source when the registry has it, else the current one.",
             show_default=False,
         ),
     ] = None,
@@ -27,10 +28,11 @@ def diff(
 ) -> None:
     """Show what a push of this directory would change in the cluster.
 
-    Renders the app as `paas push` would, asks the API server for a
-    server-side dry run of each object, and prints a unified diff against the
-    live objects. Config values are redacted. Changes nothing, and exits 0
-    whether or not there are changes.
+    Decides the next release exactly as `paas push` does (the same rules: a
+    scale-only change restarts nothing, unchanged source makes no release),
+    renders it, asks the API server for a server-side dry run of each object,
+    and prints a unified diff against the live objects. Config values are
+    redacted. Changes nothing, and exits 0 whether or not there are changes.
 
     \b
     Example:
@@ -39,17 +41,27 @@ def diff(
     """
     from paas.cli.common import session
     from paas.console import get_console
-    from paas.deploy import planned_objects
+    from paas.deploy import app_history, plan_change
     from paas.kube.diff import diff as diff_objects
-    from paas.manifest import load_app
+    from paas.project import Project, next_push_image
     from paas.registry import resolve_digest
 
     console = get_console()
-    spec = load_app(path, name=app, detect_language=False)
+    project = Project.read(path, name=app, prebuilt=image is not None)
     current = session(context)
-    ref = resolve_digest(image, insecure=current.settings.insecure_registry) if image else None
-    objects, prune = planned_objects(current.kube, current.settings, spec, image=ref)
-    changes = diff_objects(current.kube, objects, prune)
+    history = app_history(current.kube, current.settings, project.name)
+    ref = (
+        resolve_digest(image, insecure=current.settings.insecure_registry)
+        if image
+        else next_push_image(project, current.settings, history, on_info=console.info)
+    )
+    plan = plan_change(
+        current.kube, current.settings, project.name, project.deploy(ref), history=history
+    )
+    if plan.unchanged:
+        console.info(f"A push would make no release: {plan.record.name} stays current.")
+    objects = [o for o in plan.objects if o["kind"] != "Job"]  # run once, never re-applied
+    changes = diff_objects(current.kube, objects, plan.prune)
     if json_output:
         console.data([{"object": name, "diff": text} for name, text in changes])
         return

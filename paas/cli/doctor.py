@@ -1,11 +1,11 @@
-"""`paas doctor` and `paas open`."""
+"""`paas doctor`: check what a push needs, and say what to fix."""
 
 from __future__ import annotations
 
 import typer
 
 from paas.cli.common import ContextOption
-from paas.cli.options import AppOption, JsonOption
+from paas.cli.options import JsonOption
 
 
 def doctor(context: ContextOption = None, json_output: JsonOption = False) -> None:
@@ -41,37 +41,6 @@ def doctor(context: ContextOption = None, json_output: JsonOption = False) -> No
         )
 
 
-def open_app(app: AppOption = None, context: ContextOption = None) -> None:
-    """Open the app's URL in a browser (or print it when there is none).
-
-    \b
-    Example:
-      paas open -a hello
-    """
-    import webbrowser
-
-    from paas.cli.common import app_name, session
-    from paas.console import get_console
-    from paas.deploy import app_url
-
-    name = app_name(app)
-    url = app_url(session(context).settings, name)
-    get_console().line(url)
-    if os_has_display():
-        webbrowser.open(url)
-
-
-def os_has_display() -> bool:
-    """Whether a browser could open here (a desktop session)."""
-    import os
-    import sys
-
-    return sys.platform == "darwin" or bool(
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    )
-
-
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to `app`."""
     app.command()(doctor)
-    app.command("open")(open_app)

@@ -59,7 +59,7 @@ def add(
     """
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.lifecycle import add_domain
+    from paas.operations import add_domain
 
     outcome = add_domain(
         session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), host
@@ -83,7 +83,7 @@ def remove(
     """
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.lifecycle import remove_domain
+    from paas.operations import remove_domain
 
     outcome = remove_domain(
         session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), host

@@ -40,8 +40,9 @@ def init(
     """
     from paas.console import get_console
     from paas.errors import UsageError
-    from paas.manifest import MANIFEST_FILE, load_app
+    from paas.manifest import MANIFEST_FILE
     from paas.names import suggest_app_name
+    from paas.project import Project
     from paas.scaffold import copy_template, manifest_text
 
     console = get_console()
@@ -57,7 +58,7 @@ def init(
     target = path / MANIFEST_FILE
     if target.exists() and not force:
         raise UsageError(f"`{target}` already exists", "Edit it, or pass `--force` to replace it.")
-    spec = load_app(path, name=app)
+    spec = Project.read(path, name=app).spec
     evidence = f"Detected {spec.language or 'nothing to build'}; read: " + (
         ", ".join(s for s in spec.sources if s != MANIFEST_FILE) or "no Procfile or app.json"
     )

@@ -42,7 +42,7 @@ def run(
     from paas.cli.common import app_name, session
     from paas.console import get_console
     from paas.kube.run import run_pod
-    from paas.render import run_pod as render_run_pod
+    from paas.render import one_off_pod
 
     console = get_console()
     name = app_name(app)
@@ -50,7 +50,7 @@ def run(
     live = current.current(name)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not detach
     run_id = secrets.token_hex(3)
-    pod = render_run_pod(
+    pod = one_off_pod(
         live.app, live.release(), current.settings, run_id=run_id, command=command, tty=interactive
     )
     console.info(

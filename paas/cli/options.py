@@ -26,7 +26,7 @@ SettingsOption = Annotated[
     typer.Option(
         "--settings",
         help="Cluster settings YAML (as `paas cluster info --json` "
-        "prints them) to render for, instead of the local defaults.",
+        "prints them) to use instead of the cluster's.",
         show_default=False,
         exists=True,
         dir_okay=False,
@@ -36,12 +36,8 @@ ImageOption = Annotated[
     str | None,
     typer.Option(
         "--image",
-        help="Image reference to render with (best by digest). Default: "
-        "the app's image in the registry, not yet built.",
+        help="Image reference to render with (best by digest). Default: the image "
+        "a push would deploy, when known.",
         show_default=False,
     ),
-]
-ReleaseOption = Annotated[
-    int,
-    typer.Option("--release", help="Release number to render as (vN).", min=1),
 ]

@@ -32,7 +32,7 @@ def ps(
         return
     from paas.cli.common import app_name, session
     from paas.console import get_console
-    from paas.lifecycle import human_age, process_status
+    from paas.operations import human_age, process_status
 
     console = get_console()
     name = app_name(app)
@@ -79,8 +79,8 @@ def scale(
     """
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.lifecycle import parse_formation
-    from paas.lifecycle import scale as scale_app
+    from paas.operations import parse_formation
+    from paas.operations import scale as scale_app
 
     outcome = scale_app(
         session(context, timeout=timeout, lock_wait=wait_lock),
@@ -106,7 +106,7 @@ def restart(
     """
     from paas.cli.common import app_name, session
     from paas.console import get_console
-    from paas.lifecycle import restart as restart_app
+    from paas.operations import restart as restart_app
 
     names = restart_app(session(context), app_name(app), process)
     get_console().success(f"Restarting {', '.join(f'`{n}`' for n in names)}.")

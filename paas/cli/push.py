@@ -56,42 +56,27 @@ def push(
       paas push ./api --app api
       paas push --image registry.example.com/api@sha256:...   # CI: deploy a built image
     """
-    from paas.build import build_unless_published, git_commit
+    from paas.build import build_unless_published
     from paas.cli.common import print_outcome, session
     from paas.console import get_console
-    from paas.deploy import DeployRequest
-    from paas.manifest import load_app
+    from paas.project import Project
     from paas.registry import resolve_digest
-    from paas.releases import describe_deploy
 
     console = get_console()
-    spec = load_app(path, name=app, detect_language=image is None)
+    project = Project.read(path, name=app, prebuilt=image is not None)
     current = session(context, timeout=timeout, lock_wait=wait_lock)
-    commit = git_commit(path)
     if image is not None:
         ref = resolve_digest(image, insecure=current.settings.insecure_registry)
     else:
         ref = build_unless_published(
-            path,
-            spec,
+            project,
             current.settings,
             strategy=strategy,
             kube=current.kube,
             on_info=console.info,
             on_line=lambda line: console.info(f"  build | {line}"),
         )
-    outcome = current.deploy(
-        spec.name,
-        DeployRequest(
-            "deploy",
-            describe_deploy(commit, ref),
-            app=spec,
-            image=ref,
-            image_kind=spec.image_kind,
-            commit=commit,
-        ),
-        rollback=not no_rollback,
-    )
+    outcome = current.deploy(project.name, project.deploy(ref), rollback=not no_rollback)
     if json_output:
         console.data(
             {**outcome.record.summary(), "url": outcome.url, "unchanged": outcome.unchanged}

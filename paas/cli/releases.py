@@ -124,7 +124,7 @@ def rollback(
     """
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.lifecycle import rollback as roll_back
+    from paas.operations import rollback as roll_back
 
     outcome = roll_back(
         session(context, timeout=timeout, lock_wait=wait_lock),

@@ -1,4 +1,4 @@
-"""`paas render` and `paas eject`: the objects a push applies, printed or written out."""
+"""`paas render` and `paas eject`: the app's objects, printed or written out."""
 
 from __future__ import annotations
 
@@ -7,54 +7,64 @@ from typing import Annotated
 
 import typer
 
-from paas.cli.options import (
-    AppOption,
-    ImageOption,
-    JsonOption,
-    PathArgument,
-    ReleaseOption,
-    SettingsOption,
-)
+from paas.cli.common import ContextOption
+from paas.cli.options import AppOption, ImageOption, JsonOption, PathArgument, SettingsOption
+
+NextOption = Annotated[
+    bool,
+    typer.Option(
+        "--next",
+        help="Show the directory as the next `paas push` would deploy it, instead of what runs.",
+    ),
+]
 
 
 def render(
     path: PathArgument = Path("."),
     app: AppOption = None,
+    next_push: NextOption = False,
     image: ImageOption = None,
-    release: ReleaseOption = 1,
     settings: SettingsOption = None,
+    context: ContextOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Print exactly the Kubernetes objects a push would apply.
+    """Print the app's Kubernetes objects, exactly as paas applies them.
 
-    The output is what `paas push` sends to the cluster with server-side apply,
-    after `kubernetes.patches` from paas.yaml. Pipe it to `kubectl diff -f -` to
-    compare, or use `paas eject` to keep it as files.
+    For an app that runs, its current release: image by digest, release
+    number, config Secret, the cluster's settings. With `--next` (and for an
+    app with no release yet) the directory as the next `paas push` would
+    deploy it, decided as a push decides. Without a cluster that answers,
+    the directory with the local default settings. Pipe it to
+    `kubectl diff -f -`, or use `paas eject` to keep it as files.
 
     \b
     Example:
-      paas render
-      paas render ./api --image registry.example.com/api@sha256:... --json
+      paas render -a hello
+      paas render --next ./api --image registry.example.com/api@sha256:... --json
     """
     from paas.console import get_console
-    from paas.project import local_render_inputs
-    from paas.render import render as render_objects
+    from paas.project import objects_to_show
     from paas.render.output import to_yaml
 
     console = get_console()
-    inputs = local_render_inputs(
-        path, app_name=app, image=image, release=release, settings_file=settings
+    shown = objects_to_show(
+        path,
+        app_name=app,
+        image=image,
+        next_push=next_push,
+        context=context,
+        settings_file=settings,
+        on_info=console.info,
     )
-    objects = render_objects(inputs.app, inputs.release, inputs.settings)
-    if inputs.image_is_placeholder:
+    if shown.image_is_placeholder:
         console.info(
-            f"No image yet: showing `{inputs.release.image}`; `paas push` deploys the "
+            f"No image yet: showing `{shown.release.image}`; `paas push` deploys the "
             "built image by digest."
         )
     if json_output:
-        console.data({"apiVersion": "v1", "kind": "List", "items": objects})
+        console.data({"apiVersion": "v1", "kind": "List", "items": shown.objects})
     else:
-        console.line(to_yaml(objects).rstrip("\n"))
+        console.line(to_yaml(shown.objects).rstrip("\n"))
 
 
 def eject(
@@ -64,9 +74,10 @@ def eject(
     ],
     path: PathArgument = Path("."),
     app: AppOption = None,
+    next_push: NextOption = False,
     image: ImageOption = None,
-    release: ReleaseOption = 1,
     settings: SettingsOption = None,
+    context: ContextOption = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -76,29 +87,36 @@ def eject(
 ) -> None:
     """Write the app's objects as YAML files with a kustomization.yaml.
 
-    The directory is everything paas would apply, with no paas left in it:
-    `kubectl apply -k DIR` deploys the app without paas, so you can leave at
-    any time. Nothing is written when the app has an error.
+    The directory is everything paas applies, with no paas left in it. For an
+    app that runs it is what runs (the current release's image, number and
+    config), so `kubectl diff -k DIR` is empty and `kubectl apply -k DIR`
+    changes nothing: you can leave paas at any time. `--next` writes the
+    directory as the next push would deploy it instead. Nothing is written
+    when the app has an error.
 
     \b
     Example:
-      paas eject --out k8s/
-      kubectl apply -k k8s/
+      paas eject -a hello --out k8s/
+      kubectl diff -k k8s/ && kubectl apply -k k8s/
     """
     from paas.console import get_console
-    from paas.project import local_render_inputs
-    from paas.render import render as render_objects
+    from paas.project import objects_to_show
     from paas.render.output import eject_files, write_tree
 
     console = get_console()
-    inputs = local_render_inputs(
-        path, app_name=app, image=image, release=release, settings_file=settings
+    shown = objects_to_show(
+        path,
+        app_name=app,
+        image=image,
+        next_push=next_push,
+        context=context,
+        settings_file=settings,
+        on_info=console.info,
     )
-    files = eject_files(render_objects(inputs.app, inputs.release, inputs.settings))
-    written = write_tree(files, out, force=force)
-    if inputs.image_is_placeholder:
+    written = write_tree(eject_files(shown.objects), out, force=force)
+    if shown.image_is_placeholder:
         console.warn(
-            f"No image yet: the files use `{inputs.release.image}`; pass `--image` "
+            f"No image yet: the files use `{shown.release.image}`; pass `--image` "
             "with a built image's digest."
         )
     console.success(f"Wrote {len(written)} files to `{out}`; deploy with `kubectl apply -k {out}`.")

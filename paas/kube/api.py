@@ -12,8 +12,7 @@ import json
 from typing import Any
 
 from paas.errors import ClusterError, NotFoundError
-
-Obj = dict[str, Any]
+from paas.objects import Obj
 
 FIELD_MANAGER = "paas"
 TIMEOUT = 30
@@ -76,6 +75,14 @@ def seconds_since(stamp: str, now: float | None = None) -> float:
         return 0.0
     then = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
     return (time.time() if now is None else now) - then
+
+
+def timestamp(*, micro: bool = False) -> str:
+    """Now as the API writes times (RFC 3339, UTC); `micro` for a MicroTime (Lease renewals)."""
+    import time
+
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    return f"{stamp}.000000Z" if micro else f"{stamp}Z"
 
 
 def describe(obj: Obj) -> str:
@@ -160,10 +167,22 @@ class Kube:
             raise exc.wrap(f"applying {describe(obj)}") from None
         return result
 
-    def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
+    def get(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        *,
+        timeout: float | None = None,
+    ) -> Obj | None:
         """One object, or None when it does not exist."""
         try:
-            found: Obj = self.request("GET", resource_path(api_version, kind, namespace, name))
+            found: Obj = self.request(
+                "GET",
+                resource_path(api_version, kind, namespace, name),
+                timeout=TIMEOUT if timeout is None else timeout,
+            )
         except NotFoundError:
             return None
         return found

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from paas.kube.api import Kube, Obj
+from paas.kube.api import Kube
+from paas.objects import Obj
 
 _NOISE_META = (
     "managedFields",

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from paas.kube.api import Kube, Obj, resource_path
+from paas.kube.api import Kube, resource_path
+from paas.objects import Obj
 
 
 def stream_log(

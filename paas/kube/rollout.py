@@ -1,27 +1,26 @@
 """Waiting for a release to roll out, and running the release phase, on a real cluster.
 
 Polls once a second and fails fast: the first pod of the new release that shows
-a known failure (see `paas.rollout`) ends the wait with a `RolloutError`.
+a known failure (see `paas.diagnosis`) ends the wait with a `RolloutError`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
-from paas.errors import ReleasePhaseError, RolloutError
-from paas.kube.api import Kube, seconds_since
-from paas.kube.logs import stream_log
-from paas.rollout import (
+from paas.diagnosis import (
     RolloutFailure,
     deployment_done,
     exit_code,
     pod_failure,
     replicaset_failure,
 )
+from paas.errors import ReleasePhaseError, RolloutError
+from paas.kube.api import Kube, seconds_since
+from paas.kube.logs import stream_log
+from paas.objects import Obj
 
-Obj = dict[str, Any]
 POLL_SECONDS = 1.0
 LOG_LINES = 20
 

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from paas.diagnosis import exit_code, pod_failure
 from paas.errors import ClusterError
-from paas.kube.api import Kube, Obj, seconds_since
+from paas.kube.api import Kube, seconds_since
 from paas.kube.logs import stream_log
-from paas.rollout import exit_code, pod_failure
+from paas.objects import Obj
 
 START_TIMEOUT = 300
 

@@ -16,10 +16,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from paas.errors import BusyError, ClusterError, NotFoundError
-from paas.kube.api import Kube, KubeApiError, Obj, seconds_since
+from paas.kube.api import Kube, KubeApiError, seconds_since, timestamp
+from paas.objects import Obj
 from paas.releases import ReleaseRecord
 from paas.settings import ClusterSettings
 
@@ -34,19 +36,55 @@ MANAGED = {"app.kubernetes.io/managed-by": "paas"}
 # ---- cluster settings
 
 
-def read_settings(kube: Kube) -> ClusterSettings:
+def read_cluster_settings(kube: Kube, *, timeout: float | None = None) -> ClusterSettings:
     """The cluster's settings.
 
     Raises:
         NotFoundError: `paas cluster init` has not been run on this cluster.
+        ClusterError: the cluster cannot be reached.
     """
-    found = kube.get("v1", "ConfigMap", SYSTEM_NAMESPACE, SETTINGS_NAME)
+    found = kube.get("v1", "ConfigMap", SYSTEM_NAMESPACE, SETTINGS_NAME, timeout=timeout)
     if found is None:
         raise NotFoundError(
             "this cluster has no paas settings yet",
             "Run `paas cluster init --domain DOMAIN --registry REGISTRY` once.",
         )
     return ClusterSettings.model_validate_json(found["data"]["settings.json"])
+
+
+# How long a command that also works without a cluster waits for one to answer.
+PROBE_SECONDS = 5
+
+
+def settings_for(
+    context: str | None, settings_file: Path | None, *, on_info: Callable[[str], None]
+) -> tuple[ClusterSettings, Kube | None]:
+    """The settings a command works with, read the same way by every command.
+
+    `--settings FILE` when given; else the cluster's, when a cluster answers
+    (the current kubeconfig context, or `context`); else the local defaults,
+    and `on_info` says so and why. The cluster is returned when it answered.
+    """
+    from paas.settings import settings_from_file
+
+    if settings_file is not None:
+        return settings_from_file(settings_file), None
+    kube: Kube | None = None
+    try:
+        kube = Kube(context)
+        return read_cluster_settings(kube, timeout=PROBE_SECONDS), kube
+    except NotFoundError:
+        reason = "The cluster has no paas settings yet"
+    except ClusterError as exc:
+        reason = f"No cluster answered ({exc.message.rstrip('.')})"
+        kube = None
+    defaults = ClusterSettings()
+    on_info(
+        f"{reason}: using the local default settings (registry `{defaults.registry}`, "
+        f"domain `{defaults.domain}`); run `paas cluster init` on the cluster, or pass "
+        "`--settings FILE`."
+    )
+    return defaults, kube
 
 
 def write_settings(kube: Kube, settings: ClusterSettings) -> None:
@@ -177,10 +215,6 @@ def delete_release(kube: Kube, namespace: str, version: int) -> None:
 # ---- the app lock
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-
-
 def _expired(lease: Obj) -> bool:
     spec = lease.get("spec", {})
     if not spec.get("holderIdentity"):
@@ -236,7 +270,7 @@ def app_lock(
 
 
 def _lease(namespace: str, holder: str, resource_version: str | None = None) -> Obj:
-    now = _now()
+    now = timestamp(micro=True)
     meta: Obj = {"name": LOCK_NAME, "namespace": namespace, "labels": dict(MANAGED)}
     if resource_version:
         meta["resourceVersion"] = resource_version
@@ -279,7 +313,7 @@ def _renew(kube: Kube, namespace: str, holder: str, stop: threading.Event) -> No
             lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME)
             if lease is None or lease["spec"].get("holderIdentity") != holder:
                 return  # lost (it expired and someone took it): never renew theirs
-            lease["spec"]["renewTime"] = _now()
+            lease["spec"]["renewTime"] = timestamp(micro=True)
             kube.replace(lease)  # refused (409) if it changed since the read
         except ClusterError:
             continue  # try again next period; the lease lasts three periods

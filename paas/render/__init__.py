@@ -9,15 +9,13 @@ Secret before the workloads that use them.
 
 from __future__ import annotations
 
-from typing import Any
-
-from paas.manifest import AppSpec, CronJob, Healthcheck, Process
+from paas.manifest import DEFAULT_PORT, DEFAULT_SIZE, AppSpec, CronJob, Healthcheck, Process
 from paas.names import CRONJOB_NAME_MAX, object_name
+from paas.objects import Obj
+from paas.releases import Release
 from paas.render.patches import apply_patches
 from paas.render.sizes import SIZE_TABLE
-from paas.settings import ClusterSettings, Release
-
-Obj = dict[str, Any]
+from paas.settings import ClusterSettings
 
 MANAGED_BY = "paas"
 PRESTOP_SECONDS = 5  # long enough for the endpoint to leave every load balancer
@@ -66,10 +64,10 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
         _config_secret(app, release, ns),
     ]
     ordered = sorted(app.processes.values(), key=lambda p: (p.name != "web", p.name))
-    objects += [_deployment(app, p, release, settings, ns) for p in ordered]
+    objects += [_deployment(app, p, release, ns) for p in ordered]
     web = app.processes.get("web")
     if web is not None:
-        objects.append(_service(app, web, ns))
+        objects.append(_service(app, ns))
         objects.append(_ingress(app, settings, ns))
     for p in ordered:
         if (p.autoscale.min if p.autoscale else p.replicas) >= 2:
@@ -193,10 +191,7 @@ def _pod_spec(app: AppSpec, release: Release, container: Obj, *, restart: str) -
     return spec
 
 
-def _deployment(
-    app: AppSpec, process: Process, release: Release, settings: ClusterSettings, ns: str
-) -> Obj:
-    del settings  # same signature as the other workloads; nothing cluster-specific yet
+def _deployment(app: AppSpec, process: Process, release: Release, ns: str) -> Obj:
     container = _container(
         app,
         release,
@@ -242,8 +237,7 @@ def _deployment(
     }
 
 
-def _service(app: AppSpec, web: Process, ns: str) -> Obj:
-    del web
+def _service(app: AppSpec, ns: str) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -331,7 +325,9 @@ def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
 
 
 def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Obj:
-    container = _container(app, release, name=kind, command=command, size="small", port=5000)
+    container = _container(
+        app, release, name=kind, command=command, size=DEFAULT_SIZE, port=DEFAULT_PORT
+    )
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -354,7 +350,7 @@ def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Ob
 
 def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
     container = _container(
-        app, release, name=job.name, command=job.command, size=job.size, port=5000
+        app, release, name=job.name, command=job.command, size=job.size, port=DEFAULT_PORT
     )
     # The dot keeps cron pods out of every process selector: process types cannot hold one.
     pod_labels = labels(app.name, f"cron.{job.name}", release.pod_name)
@@ -385,7 +381,7 @@ def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
     }
 
 
-def run_pod(
+def one_off_pod(
     app: AppSpec,
     release: Release,
     settings: ClusterSettings,
@@ -401,7 +397,9 @@ def run_pod(
     import shlex
 
     line = shlex.join(command) if len(command) > 1 else command[0]
-    container = _container(app, release, name="run", command=line, size="small", port=5000)
+    container = _container(
+        app, release, name="run", command=line, size=DEFAULT_SIZE, port=DEFAULT_PORT
+    )
     if tty:
         container.update(stdin=True, stdinOnce=True, tty=True)
     return {

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-Obj = dict[str, Any]
+from paas.objects import Obj
 
 
 class _PlainDumper(yaml.SafeDumper):

@@ -6,8 +6,8 @@ import pytest
 
 from paas.errors import RegistryError, UsageError
 from paas.kube.api import resource_path
-from paas.lifecycle import parse_assignments, parse_formation
 from paas.manifest import AppSpec
+from paas.operations import parse_assignments, parse_formation
 from paas.registry import ImageRef
 from paas.releases import ReleaseRecord, current, describe_deploy, next_version, to_prune
 

@@ -23,8 +23,7 @@ from paas.build.cluster import (
 from paas.build.cnb import explain_failure
 from paas.build.plan import plan_build
 from paas.build.source import IgnoreRules
-from paas.detect import detect
-from paas.manifest import load_app
+from paas.manifest import read_app
 from paas.settings import ClusterSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,14 +33,10 @@ BUILDER = "reg:5000/paas/builder@sha256:" + "a" * 64
 
 def plan_for(template: str, **settings: object):
     path = TEMPLATES / template
-    app = load_app(path)
+    app, detection = read_app(path)
     return plan_build(
-        app,
-        detect(path),
-        ClusterSettings(registry="reg:5000", **settings),
-        tag="t1",
-        strategy="cluster",
-    )
+        app, detection, ClusterSettings(registry="reg:5000", **settings), strategy="cluster"
+    ).with_tag("t1")
 
 
 def pod_for(**fields: object) -> BuildPod:

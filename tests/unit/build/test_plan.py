@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from paas.build.plan import is_paas_builder, plan_build, resolve_builder
-from paas.detect import detect
 from paas.errors import BuildError, ExitCode, UsageError
-from paas.manifest import load_app
+from paas.manifest import read_app
 from paas.settings import ClusterSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -19,9 +18,9 @@ SETTINGS = ClusterSettings(registry="registry.example.com:5000")
 
 
 def plan_for(path: Path, settings: ClusterSettings = SETTINGS, **kwargs):
-    app = load_app(path)
-    detection = None if app.dockerfile else detect(path / app.build.path)
-    return plan_build(app, detection, settings, tag=kwargs.pop("tag", "abc123"), **kwargs)
+    app, detection = read_app(path)
+    tag = kwargs.pop("tag", "abc123")
+    return plan_build(app, detection, settings, **kwargs).with_tag(tag)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from paas.build.builder import BuilderImages, staged_builder_toml
+from paas.build.credentials import config_with_credentials
 from paas.build.dockerfile import build_arguments, failed_step, push_arguments
 from paas.build.pack import build_error, pack_arguments
 from paas.build.plan import plan_build
-from paas.build.registry import config_with_credentials
 from paas.build.tools import ToolRun
-from paas.detect import detect
-from paas.manifest import load_app
+from paas.manifest import read_app
 from paas.settings import ClusterSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -20,9 +19,10 @@ TEMPLATES = ROOT / "templates"
 
 def plan_for(template: str, **settings: object):
     path = TEMPLATES / template
-    app = load_app(path)
-    detection = None if app.dockerfile else detect(path)
-    return plan_build(app, detection, ClusterSettings(registry="reg:5000", **settings), tag="t1")
+    app, detection = read_app(path)
+    return plan_build(app, detection, ClusterSettings(registry="reg:5000", **settings)).with_tag(
+        "t1"
+    )
 
 
 def run_with(lines: list[str], code: int = 1) -> ToolRun:

@@ -21,9 +21,18 @@ TEMPLATES = ROOT / "templates"
 FIXTURES = ROOT / "tests" / "fixtures" / "apps"
 
 
+# No cluster: these commands work offline, and say that they use the local defaults.
+NO_KUBECONFIG = "/nonexistent/paas-unit-tests/kubeconfig"
+NO_CLUSTER = (
+    "No cluster answered (no usable kubeconfig: Invalid kube-config file. No configuration "
+    "found): using the local default settings (registry `localhost:5000`, domain "
+    "`localhost`); run `paas cluster init` on the cluster, or pass `--settings FILE`.\n"
+)
+
+
 def paas(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", COLUMNS="100")
+    env.update(NO_COLOR="1", COLUMNS="100", KUBECONFIG=NO_KUBECONFIG)
     return subprocess.run(
         [sys.executable, "-m", "paas", *map(str, args)],
         cwd=cwd,
@@ -102,7 +111,7 @@ def test_render_prints_valid_objects(tmp_path: Path) -> None:
         "Service",
         "Ingress",
     ]
-    assert result.stderr == (
+    assert result.stderr == NO_CLUSTER + (
         "No image yet: showing `localhost:5000/python-flask:pending`; "
         "`paas push` deploys the built image by digest.\n"
     )
@@ -110,7 +119,7 @@ def test_render_prints_valid_objects(tmp_path: Path) -> None:
     assert as_json["items"] == objects
 
 
-def test_render_with_image_settings_and_release(tmp_path: Path) -> None:
+def test_render_with_image_and_settings(tmp_path: Path) -> None:
     settings = tmp_path / "settings.yaml"
     settings.write_text(
         "domain: apps.example.com\nregistry: r.example.com\ntls: {mode: cert-manager, issuer: le}\n"
@@ -123,8 +132,6 @@ def test_render_with_image_settings_and_release(tmp_path: Path) -> None:
         "web",
         "--image",
         image,
-        "--release",
-        "4",
         "--settings",
         settings,
     )
@@ -133,7 +140,7 @@ def test_render_with_image_settings_and_release(tmp_path: Path) -> None:
     objects = {o["kind"]: o for o in yaml.safe_load_all(result.stdout)}
     deployment = objects["Deployment"]
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == image
-    assert deployment["metadata"]["labels"]["paas.dev/release"] == "v4"
+    assert deployment["metadata"]["labels"]["paas.dev/release"] == "v1"
     assert objects["Ingress"]["spec"]["rules"][0]["host"] == "web.apps.example.com"
     assert objects["Ingress"]["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "le"}
 
@@ -195,11 +202,13 @@ def test_bad_input_is_one_clear_error_with_a_distinct_code_and_nothing_written(
         assert result.returncode == code, result.stderr
         assert result.stdout == ""
         assert "Traceback" not in result.stderr
+        assert result.stderr.startswith(NO_CLUSTER)
+        error = result.stderr.removeprefix(NO_CLUSTER)
         if stderr is not None:
-            assert result.stderr == stderr
+            assert error == stderr
         else:
-            assert result.stderr.startswith("error: ")
-            assert "\nhint: " in result.stderr
+            assert error.startswith("error: ")
+            assert "\nhint: " in error
         assert not out.exists()
 
 
@@ -210,7 +219,7 @@ def test_patch_matching_nothing_names_the_place(tmp_path: Path) -> None:
     )
     result = paas("render", tmp_path)
     assert result.returncode == 5
-    assert result.stderr.startswith(
+    assert result.stderr.removeprefix(NO_CLUSTER).startswith(
         "error: paas.yaml:5: kubernetes.patches[0]: target {kind: CronJob} matches no object\n"
         "hint: Fix the target; the objects are: Namespace/p, ServiceAccount/p, "
         "Secret/p-config-v1, Deployment/p-web, Service/p-web, Ingress/p.\n"
@@ -222,7 +231,9 @@ def test_eject_writes_a_loadable_kustomization(tmp_path: Path) -> None:
     image = "localhost:5000/ww@sha256:" + "a" * 64
     result = paas("eject", TEMPLATES / "web-worker", "--out", out, "--app", "ww", "--image", image)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == f"Wrote 8 files to `{out}`; deploy with `kubectl apply -k {out}`.\n"
+    assert result.stderr == (
+        NO_CLUSTER + f"Wrote 8 files to `{out}`; deploy with `kubectl apply -k {out}`.\n"
+    )
     kustomization = yaml.safe_load((out / "kustomization.yaml").read_text())
     assert kustomization["kind"] == "Kustomization"
     files = sorted(p.name for p in out.iterdir())
@@ -232,7 +243,7 @@ def test_eject_writes_a_loadable_kustomization(tmp_path: Path) -> None:
         kubernetes_validate.validate(obj, "1.33.0", strict=True)
     again = paas("eject", TEMPLATES / "web-worker", "--out", out)
     assert again.returncode == 2
-    assert again.stderr == (
+    assert again.stderr == NO_CLUSTER + (
         f"error: `{out}` is not empty\nhint: Choose an empty or new "
         "directory, or pass `--force` to overwrite.\n"
     )

@@ -1,6 +1,8 @@
 """Render output against golden YAML files in tests/golden/.
 
-Regenerate with `PAAS_UPDATE_GOLDEN=1 pytest tests/unit/render`, then read the diff.
+Regenerate with `PAAS_UPDATE_GOLDEN=1 pytest tests/unit/render`, then read the diff: a
+file that changed is rewritten and its test fails, saying so, so an update never
+passes silently. Under CI the flag is refused.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from paas.manifest import load_app
+from paas.releases import Release
 from paas.render import render
 from paas.render.output import to_yaml
-from paas.settings import ClusterSettings, Release, read_settings
+from paas.settings import ClusterSettings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 GOLDEN = ROOT / "tests" / "golden"
@@ -36,11 +39,16 @@ def _render_dir(app_dir: Path, settings: ClusterSettings) -> str:
 
 def _check(name: str, text: str) -> None:
     path = GOLDEN / f"{name}.yaml"
+    before = path.read_text() if path.exists() else None
     if os.environ.get("PAAS_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"no golden file {path}; run with PAAS_UPDATE_GOLDEN=1"
-    assert text == path.read_text()
+        if os.environ.get("CI"):
+            pytest.fail("PAAS_UPDATE_GOLDEN is set under CI: golden files are updated by hand")
+        if text != before:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            pytest.fail(f"rewrote {path.name}: read its diff, then run the tests again")
+    assert before is not None, f"no golden file {path}; run with PAAS_UPDATE_GOLDEN=1"
+    assert text == before
 
 
 STARTERS = sorted(p.name for p in TEMPLATES.iterdir() if (p / "paas.yaml").is_file())
@@ -68,7 +76,7 @@ def test_starter_renders_as_golden(starter: str) -> None:
 def test_option_case_renders_as_golden(case: str) -> None:
     settings_file = CASES / case / "settings.yaml"
     settings = (
-        read_settings(settings_file.read_text(), "settings.yaml")
+        parse_settings(settings_file.read_text(), "settings.yaml")
         if settings_file.exists()
         else ClusterSettings(domain="apps.example.net", registry="registry.example.net")
     )

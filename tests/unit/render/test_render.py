@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from paas.errors import ExitCode, RenderError
 from paas.manifest import AppSpec, CronJob, Process, load_app
 from paas.names import APP_NAME_MAX, PROCESS_NAME_MAX, object_name
+from paas.releases import Release
 from paas.render import render
 from paas.render.patches import strategic_merge
-from paas.settings import ClusterSettings, Release
+from paas.settings import ClusterSettings
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 K8S_VERSION = "1.33.0"

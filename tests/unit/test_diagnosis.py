@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paas.rollout import deployment_done, pod_failure, replicaset_failure
+from paas.diagnosis import deployment_done, pod_failure, replicaset_failure
 
 
 def pod(

@@ -1,7 +1,8 @@
-"""What app developers do every day, each as one function over the cluster.
+"""What app developers do every day (config, scale, domains, rollback, apps, ps), over the cluster.
 
-Every change that Heroku would record as a release goes through
-`paas.deploy.deploy()`; the rest only reads. The CLI calls these and prints.
+Each is one function the CLI calls and prints. Every change that Heroku would
+record as a release is a `Change` that goes through `paas.deploy.deploy()`
+(and its one decision, `paas.releases.next_release()`); the rest only reads.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from paas.deploy import DeployRequest, Events, Outcome, deploy
+from paas.deploy import Events, Outcome, deploy
 from paas.errors import NotFoundError, UsageError
-from paas.kube.api import Kube, Obj, seconds_since
+from paas.kube.api import Kube, seconds_since, timestamp
 from paas.kube.store import list_releases
 from paas.names import ENV_NAME, object_name, process_name_problem
-from paas.releases import ReleaseRecord, current, find_release
+from paas.objects import Obj
+from paas.releases import Change, ReleaseRecord, current, find_release, rollback_target
 from paas.render import namespace_object
 from paas.settings import ClusterSettings
 
@@ -38,17 +40,17 @@ class Session:
     lock_wait: float = 300
     timeout: float = 300
 
-    def deploy(self, app: str, request: DeployRequest, *, rollback: bool = True) -> Outcome:
+    def deploy(self, app: str, change: Change, *, rollback: bool = True) -> Outcome:
         """Run the pipeline for one change of `app`."""
-        request.author = request.author or self.author
         return deploy(
             self.kube,
             self.settings,
             app,
-            request,
+            change,
+            author=self.author,
             events=self.events,
             # Unique per command, so two changes by one person still take turns.
-            holder=f"{self.author} ({request.change} {secrets.token_hex(3)})",
+            holder=f"{self.author} ({change.kind} {secrets.token_hex(3)})",
             rollback=rollback,
             timeout=self.timeout,
             lock_wait=self.lock_wait,
@@ -84,7 +86,7 @@ class Session:
         return live
 
     def change(
-        self, app: str, make: Callable[[ReleaseRecord], DeployRequest], *, rollback: bool = True
+        self, app: str, make: Callable[[ReleaseRecord], Change], *, rollback: bool = True
     ) -> Outcome:
         """Make a change from the release serving now, and again under the app's lock.
 
@@ -124,7 +126,7 @@ def set_config(session: Session, app: str, values: dict[str, str]) -> Outcome:
     """Set config vars: a new release and a rolling restart."""
     names = ", ".join(sorted(values))
     return session.change(
-        app, lambda live: DeployRequest("config", f"Set {names}", config={**live.config, **values})
+        app, lambda live: Change("config", f"Set {names}", config={**live.config, **values})
     )
 
 
@@ -135,7 +137,7 @@ def unset_config(session: Session, app: str, keys: list[str]) -> Outcome:
         NotFoundError: one of `keys` is not set.
     """
 
-    def make(live: ReleaseRecord) -> DeployRequest:
+    def make(live: ReleaseRecord) -> Change:
         config = dict(live.config)
         missing = [k for k in keys if k not in config]
         if missing:
@@ -145,7 +147,7 @@ def unset_config(session: Session, app: str, keys: list[str]) -> Outcome:
             )
         for key in keys:
             del config[key]
-        return DeployRequest("config", f"Unset {', '.join(keys)}", config=config)
+        return Change("config", f"Unset {', '.join(keys)}", config=config)
 
     return session.change(app, make)
 
@@ -176,7 +178,7 @@ def scale(session: Session, app: str, formation: dict[str, int]) -> Outcome:
     """
     described = ", ".join(f"{k}={v}" for k, v in formation.items())
 
-    def make(live: ReleaseRecord) -> DeployRequest:
+    def make(live: ReleaseRecord) -> Change:
         processes = dict(live.app.processes)
         for name, count in formation.items():
             if name not in processes:
@@ -186,7 +188,7 @@ def scale(session: Session, app: str, formation: dict[str, int]) -> Outcome:
                 )
             processes[name] = processes[name].model_copy(update={"replicas": count})
         spec = live.app.model_copy(update={"processes": processes})
-        return DeployRequest("scale", f"Scale {described}", app=spec, restart_pods=False)
+        return Change("scale", f"Scale {described}", app=spec, restart_pods=False)
 
     return session.change(app, make)
 
@@ -202,7 +204,7 @@ def restart(session: Session, app: str, process: str | None = None) -> list[str]
     names = [p for p in live.app.processes if process in (None, p)]
     if process is not None and not names:
         raise NotFoundError(f"app `{app}` has no process type `{process}`")
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    stamp = timestamp()
     restarted = []
     for name in names:
         deployment = object_name(app, name)
@@ -228,12 +230,12 @@ def add_domain(session: Session, app: str, host: str) -> Outcome:
     """
     from paas.manifest import Manifest
 
-    def make(live: ReleaseRecord) -> DeployRequest:
+    def make(live: ReleaseRecord) -> Change:
         if host in live.app.domains:
             raise UsageError(f"`{host}` is already a domain of `{app}`")
         Manifest.model_validate({"domains": [host]})  # the same host name rules as paas.yaml
         spec = live.app.model_copy(update={"domains": (*live.app.domains, host)})
-        return DeployRequest("domains", f"Add domain {host}", app=spec, restart_pods=False)
+        return Change("domains", f"Add domain {host}", app=spec, restart_pods=False)
 
     return session.change(app, make)
 
@@ -241,14 +243,14 @@ def add_domain(session: Session, app: str, host: str) -> Outcome:
 def remove_domain(session: Session, app: str, host: str) -> Outcome:
     """Remove a custom domain (a release; restarts nothing)."""
 
-    def make(live: ReleaseRecord) -> DeployRequest:
+    def make(live: ReleaseRecord) -> Change:
         if host not in live.app.domains:
             raise NotFoundError(
                 f"`{host}` is not a domain of `{app}`", "See `paas domains` for the ones it has."
             )
         domains = tuple(d for d in live.app.domains if d != host)
         spec = live.app.model_copy(update={"domains": domains})
-        return DeployRequest("domains", f"Remove domain {host}", app=spec, restart_pods=False)
+        return Change("domains", f"Remove domain {host}", app=spec, restart_pods=False)
 
     return session.change(app, make)
 
@@ -264,19 +266,14 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
     """
     history = session.history(app)
     live = current(history)
-    if version is None:
-        earlier = [
-            r
-            for r in history
-            if r.status == "succeeded" and (live is None or r.version < live.version)
-        ]
-        if not earlier:
-            raise NotFoundError(f"app `{app}` has no earlier release to roll back to")
-        target = earlier[-1]
-    else:
-        target = find_release(history, app, version)
+    target = (
+        rollback_target(history, app) if version is None else find_release(history, app, version)
+    )
+    session.events.info(
+        f"Rolling back to {target.name} ({target.description}, {target.created or 'no date'})..."
+    )
 
-    def make(live: ReleaseRecord | None) -> DeployRequest:
+    def make(live: ReleaseRecord | None) -> Change:
         # Like Heroku, a rollback restores code and config, not the formation:
         # the process types of the target keep the replica counts they have now.
         now = live.app.processes if live else {}
@@ -288,7 +285,7 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
             else process
             for name, process in target.app.processes.items()
         }
-        return DeployRequest(
+        return Change(
             "rollback",
             f"Rollback to {target.name}",
             app=target.app.model_copy(update={"processes": processes}),

@@ -1,17 +1,17 @@
-"""Why a rollout failed, read from pods, events and ReplicaSets (pure).
+"""Why a pod or a rollout is not running, read from pods, events and ReplicaSets (pure).
 
 A failed rollout is explained, not timed out: the first pod of the new release
 that shows a known failure decides the reason class, and the message says what
-to do. `paas.kube.rollout` feeds this with what it polls from the cluster.
+to do. `paas.kube.rollout` feeds this with what it polls from the cluster; the
+release phase, `paas run` and cluster builds read their pods with it too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
+from paas.objects import Obj
 
 # How many restarts make a crash a crash loop: one restart is sometimes a race
 # with a dependency; two are a pattern.
