@@ -1,6 +1,6 @@
 """The one place that prints.
 
-On a terminal output goes through rich (colour, tables, spinners). Without a
+On a terminal output goes through rich (colour, tables). Without a
 TTY, with `CI` set or with `NO_COLOR`, it is plain lines with no escape codes
 and no spinners, so logs of CI jobs stay readable. `--json` data goes to
 stdout as one JSON document; messages always go to stderr so that stdout
@@ -13,8 +13,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -141,29 +140,13 @@ class Console:
         for key, value in pairs:
             self.line(f"{(key + ':').ljust(width + 1)} {value}")
 
-    @contextmanager
-    def status(self, text: str) -> Iterator[None]:
-        """Show a spinner on a TTY while the block runs; one plain line otherwise."""
-        if self.plain:
-            print(f"{text}...", file=self.err, flush=True)
-            yield
-            return
-        with self._rich(err=True).status(text):
-            yield
-
 
 _current: Console | None = None
 
 
 def get_console() -> Console:
     """Return the console of this process, making a default one on first use."""
-    global _current  # noqa: PLW0603 - one console per process, set by the CLI callback
+    global _current  # noqa: PLW0603 - one console per process
     if _current is None:
         _current = Console()
     return _current
-
-
-def set_console(console: Console) -> None:
-    """Make `console` the one `get_console` returns."""
-    global _current  # noqa: PLW0603
-    _current = console
