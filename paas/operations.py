@@ -20,7 +20,14 @@ from paas.kube.api import Kube, seconds_since, timestamp
 from paas.kube.store import list_releases
 from paas.names import ENV_NAME, object_name, process_name_problem
 from paas.objects import Obj
-from paas.releases import Change, ReleaseRecord, current, find_release, rollback_target
+from paas.releases import (
+    Change,
+    ReleaseRecord,
+    current,
+    find_release,
+    rollback_change,
+    rollback_target,
+)
 from paas.render import namespace_object
 from paas.settings import ClusterSettings
 
@@ -274,26 +281,7 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
     )
 
     def make(live: ReleaseRecord | None) -> Change:
-        # Like Heroku, a rollback restores code and config, not the formation:
-        # the process types of the target keep the replica counts they have now.
-        now = live.app.processes if live else {}
-        processes = {
-            name: process.model_copy(
-                update={"replicas": now[name].replicas, "autoscale": now[name].autoscale}
-            )
-            if name in now
-            else process
-            for name, process in target.app.processes.items()
-        }
-        return Change(
-            "rollback",
-            f"Rollback to {target.name}",
-            app=target.app.model_copy(update={"processes": processes}),
-            image=target.image,
-            image_kind=target.image_kind,
-            commit=target.commit,
-            config=target.config,
-        )
+        return rollback_change(target, live)
 
     request = make(live)
     if live is not None:

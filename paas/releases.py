@@ -292,6 +292,32 @@ def rollback_target(history: Sequence[ReleaseRecord], app: str) -> ReleaseRecord
     )
 
 
+def rollback_change(target: ReleaseRecord, live: ReleaseRecord | None) -> Change:
+    """The change `paas rollback` to `target` asks for, with `live` the release serving now.
+
+    Like Heroku, a rollback restores code and config, not the formation: the
+    process types of the target keep the replica counts they have now.
+    """
+    now = live.app.processes if live else {}
+    processes = {
+        name: process.model_copy(
+            update={"replicas": now[name].replicas, "autoscale": now[name].autoscale}
+        )
+        if name in now
+        else process
+        for name, process in target.app.processes.items()
+    }
+    return Change(
+        "rollback",
+        f"Rollback to {target.name}",
+        app=target.app.model_copy(update={"processes": processes}),
+        image=target.image,
+        image_kind=target.image_kind,
+        commit=target.commit,
+        config=target.config,
+    )
+
+
 def find_release(history: Sequence[ReleaseRecord], app: str, version: int) -> ReleaseRecord:
     """Release `version` of `app` from its history.
 
