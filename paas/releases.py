@@ -269,6 +269,8 @@ def rollback_target(history: Sequence[ReleaseRecord], app: str) -> ReleaseRecord
     The newest earlier release that succeeded and whose image or config differs
     from the current one's: a release that only scaled or changed domains would
     roll back to the same code and config, which is never what a user means.
+    When that release only scaled too, it is the release whose pods it ran
+    that is named: the one that brought that code and config.
 
     Raises:
         NotFoundError: there is no such release in the history.
@@ -283,9 +285,10 @@ def rollback_target(history: Sequence[ReleaseRecord], app: str) -> ReleaseRecord
         key=lambda r: r.version,
         reverse=True,
     )
+    by_version = {r.version: r for r in earlier}
     for record in earlier:
         if live is None or record.image != live.image or record.environment != live.environment:
-            return record
+            return by_version.get(record.pod_version or record.version, record)
     raise NotFoundError(
         f"app `{app}` has no earlier release with other code or config to roll back to",
         "See `paas releases`; `paas rollback vN` goes back to one by number.",

@@ -193,6 +193,9 @@ def test_the_default_rollback_target_skips_releases_that_changed_only_the_format
     assert rollback_target(history, "a").version == 1
     config_changed = [*history[:2], record(3, image=IMAGE_B, config={"A": "1"})]
     assert rollback_target(config_changed, "a").version == 2  # v2 has other config
+    after_a_scale = [*config_changed[:2], record(3, change="scale", image=IMAGE_B, pod_version=2)]
+    after_a_scale.append(record(4, image=IMAGE_B, config={"A": "1"}))
+    assert rollback_target(after_a_scale, "a").version == 2  # v3 ran v2's pods: name v2
     with pytest.raises(NotFoundError, match="no earlier release with other code or config"):
         rollback_target(history[:1], "a")
 
