@@ -298,8 +298,9 @@ def rollback_target(history: Sequence[ReleaseRecord], app: str) -> ReleaseRecord
 def rollback_change(target: ReleaseRecord, live: ReleaseRecord | None) -> Change:
     """The change `paas rollback` to `target` asks for, with `live` the release serving now.
 
-    Like Heroku, a rollback restores code and config, not the formation: the
-    process types of the target keep the replica counts they have now.
+    Like Heroku, a rollback restores code and config, not the formation or the
+    domains: the process types of the target keep the replica counts they have
+    now, and the app keeps the custom domains it has now.
     """
     now = live.app.processes if live else {}
     processes = {
@@ -313,7 +314,12 @@ def rollback_change(target: ReleaseRecord, live: ReleaseRecord | None) -> Change
     return Change(
         "rollback",
         f"Rollback to {target.name}",
-        app=target.app.model_copy(update={"processes": processes}),
+        app=target.app.model_copy(
+            update={
+                "processes": processes,
+                "domains": live.app.domains if live else target.app.domains,
+            }
+        ),
         image=target.image,
         image_kind=target.image_kind,
         commit=target.commit,

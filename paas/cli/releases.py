@@ -106,7 +106,8 @@ def rollback(
     release: Annotated[
         str | None,
         typer.Argument(
-            help="The release to go back to, like `v3`. Default: the one before the current.",
+            help="The release to go back to, like `v3`. Default: the newest earlier one "
+            "with other code or config (releases that only scaled are skipped).",
             show_default=False,
         ),
     ] = None,

@@ -200,11 +200,12 @@ def test_the_default_rollback_target_skips_releases_that_changed_only_the_format
         rollback_target(history[:1], "a")
 
 
-def test_a_rollback_restores_image_and_config_but_keeps_the_formation() -> None:
+def test_a_rollback_restores_image_and_config_but_keeps_formation_and_domains() -> None:
     target = record(1, image=IMAGE_A, config={"A": "old"})
-    live = record(2, image=IMAGE_B, config={"A": "new"}, app=spec(3))
+    live = record(2, image=IMAGE_B, config={"A": "new"}, app=spec(3, domains=("www.a.test",)))
     made = decide([target, live], rollback_change(target, live))
     assert made is not None
     assert (made.image, made.config, made.change) == (IMAGE_A, {"A": "old"}, "rollback")
     assert made.app.processes["web"].replicas == 3
+    assert made.app.domains == ("www.a.test",)
     assert made.pod_version is None  # other code: the pods restart
