@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lifecycle_helpers import REPO, Images, Paas, wait_for_body
-from test_lifecycle import manifest, push, releases
-from test_lifecycle_more import kube, kube_json, names, pushed
+from deploy_helpers import REPO, Images, Paas, wait_for_body
+from test_deploy import manifest, push, releases
+from test_deploy_more import kube, kube_json, names, pushed
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 

@@ -1,7 +1,7 @@
-"""Lifecycle benchmarks on a real cluster: no-op push, config set, apps and ps with 200 apps.
+"""Deploy benchmarks on a real cluster: no-op push, config set, apps and ps with 200 apps.
 
 Usage (the testbed up, `eval "$(hack/testbed env)"` done):
-    python bench/lifecycle.py IMAGE_REF [--apps 200]
+    python bench/deploy.py IMAGE_REF [--apps 200]
 
 IMAGE_REF is an image the cluster can pull (e.g. the dockerfile starter pushed to the
 testbed registry). Prints one line per figure; creates apps named bench-* and

@@ -1,4 +1,4 @@
-"""More of the app lifecycle on a real cluster, through the real CLI and the Ingress.
+"""More of the deploy pipeline and the day-to-day commands on a real cluster, through the real CLI and the Ingress.
 
 The release phase and app.json's postdeploy script, cron jobs and pruning,
 `paas diff`, `paas eject` applied with kubectl, and the day-to-day commands
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifecycle_helpers import Images, Paas, get, wait_for_body
-from test_lifecycle import manifest, push, releases
+from deploy_helpers import Images, Paas, get, wait_for_body
+from test_deploy import manifest, push, releases
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 

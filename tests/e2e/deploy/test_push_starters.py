@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lifecycle_helpers import REPO, Paas, wait_for_body
+from deploy_helpers import REPO, Paas, wait_for_body
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 

@@ -1,4 +1,4 @@
-"""Fixtures for the app-lifecycle end-to-end tests: the CLI on the testbed, apps, images.
+"""Fixtures for the deploy end-to-end tests: the CLI on the testbed, apps, images.
 
 Each test gets its own app (namespace) and destroys it after. Images are built
 once per machine from the testbed's Debian base (podman's cache keeps them) and
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lifecycle_helpers import DOMAIN, PYTHON_BASE, REPO, Cluster, Images, Paas
+from deploy_helpers import DOMAIN, PYTHON_BASE, REPO, Cluster, Images, Paas
 
 
 @pytest.fixture(scope="session")

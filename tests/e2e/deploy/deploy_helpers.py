@@ -1,4 +1,4 @@
-"""Helpers for the app-lifecycle end-to-end tests: the CLI on the test cluster, HTTP.
+"""Helpers for the deploy end-to-end tests: the CLI on the test cluster, HTTP.
 
 Each test gets its own app (namespace) and destroys it after. Images are built
 once per machine from the testbed's Debian base (podman's cache keeps them) and

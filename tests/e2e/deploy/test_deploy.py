@@ -1,4 +1,4 @@
-"""The app lifecycle on a real cluster, through the real CLI and the Ingress.
+"""Push and the day-to-day commands on a real cluster, through the real CLI and the Ingress.
 
 Push, releases, rollback, config, scale, logs, run, domains, failures: each
 checked by what the deployed app serves and what the user sees.
@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from lifecycle_helpers import Images, Paas, get, wait_for_body
+from deploy_helpers import Images, Paas, get, wait_for_body
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
