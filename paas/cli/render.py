@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from paas.cli.common import ContextOption
 from paas.cli.options import AppOption, ImageOption, JsonOption, PathArgument, SettingsOption
+
+if TYPE_CHECKING:
+    from paas.project import Shown
 
 NextOption = Annotated[
     bool,
@@ -17,6 +20,29 @@ NextOption = Annotated[
         help="Show the directory as the next `paas push` would deploy it, instead of what runs.",
     ),
 ]
+
+
+def _shown(
+    path: Path,
+    app: str | None,
+    image: str | None,
+    next_push: bool,
+    context: str | None,
+    settings: Path | None,
+) -> Shown:
+    """What both commands show; notes go to the console."""
+    from paas.console import get_console
+    from paas.project import objects_to_show
+
+    return objects_to_show(
+        path,
+        app_name=app,
+        image=image,
+        next_push=next_push,
+        context=context,
+        settings_file=settings,
+        on_info=get_console().info,
+    )
 
 
 def render(
@@ -43,19 +69,10 @@ def render(
       paas render --next ./api --image registry.example.com/api@sha256:... --json
     """
     from paas.console import get_console
-    from paas.project import objects_to_show
     from paas.render.output import to_yaml
 
     console = get_console()
-    shown = objects_to_show(
-        path,
-        app_name=app,
-        image=image,
-        next_push=next_push,
-        context=context,
-        settings_file=settings,
-        on_info=console.info,
-    )
+    shown = _shown(path, app, image, next_push, context, settings)
     if shown.image_is_placeholder:
         console.info(
             f"No image yet: showing `{shown.release.image}`; `paas push` deploys the "
@@ -100,19 +117,10 @@ def eject(
       kubectl diff -k k8s/ && kubectl apply -k k8s/
     """
     from paas.console import get_console
-    from paas.project import objects_to_show
     from paas.render.output import eject_files, write_tree
 
     console = get_console()
-    shown = objects_to_show(
-        path,
-        app_name=app,
-        image=image,
-        next_push=next_push,
-        context=context,
-        settings_file=settings,
-        on_info=console.info,
-    )
+    shown = _shown(path, app, image, next_push, context, settings)
     written = write_tree(eject_files(shown.objects), out, force=force)
     if shown.image_is_placeholder:
         console.warn(
