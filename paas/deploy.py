@@ -278,14 +278,12 @@ class Plan:
         unchanged: The change would make no release.
         objects: Every object `render()` gives for `record` (release Jobs included).
         prune: The app's live objects that applying `objects` would delete.
-        deployed: The app has a release serving in the cluster.
     """
 
     record: ReleaseRecord
     unchanged: bool
     objects: list[Obj]
     prune: list[Obj]
-    deployed: bool
 
 
 def app_history(kube: Kube, settings: ClusterSettings, app_name: str) -> list[ReleaseRecord]:
@@ -302,15 +300,13 @@ def plan_change(
     app_name: str,
     change: Change,
     *,
-    history: list[ReleaseRecord] | None = None,
+    history: list[ReleaseRecord],
 ) -> Plan:
-    """What `deploy()` of `change` would record and apply now (`paas diff`, `render --next`).
+    """What `deploy()` of `change` on `history` would record and apply now (diff, render --next).
 
     Raises:
         ManifestError: as `next_release()` does.
     """
-    if history is None:
-        history = app_history(kube, settings, app_name)
     last = current(history)
     record = next_release(
         history,
@@ -326,15 +322,4 @@ def plan_change(
         record = last
     objects = render(record.app, record.release(), settings)
     prune = _stale_objects(kube, settings.namespace(app_name), app_name, objects) if history else []
-    return Plan(record, unchanged, objects, prune, deployed=last is not None)
-
-
-def plan_current(
-    kube: Kube, settings: ClusterSettings, app_name: str, history: list[ReleaseRecord]
-) -> Plan | None:
-    """What runs now: the current release rendered as a push of it applies it; None without one."""
-    last = current(history)
-    if last is None:
-        return None
-    objects = render(last.app, last.release(), settings)
-    return Plan(last, True, objects, [], deployed=True)
+    return Plan(record, unchanged, objects, prune)

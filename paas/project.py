@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from paas.manifest import AppSpec, read_app
 from paas.releases import Change, Release, describe_deploy
@@ -105,18 +105,15 @@ def placeholder_image(settings: ClusterSettings, app: str) -> str:
 
 @dataclass(frozen=True)
 class Shown:
-    """What `paas render` and `paas eject` show, and where it came from.
+    """What `paas render` and `paas eject` show.
 
     Attributes:
         objects: The objects, in apply order.
-        source: `running`: the app's current release; `next`: the directory as the
-            next push would deploy it; `directory`: the directory with no cluster.
         release: The release rendered.
         image_is_placeholder: No image was built or given yet.
     """
 
     objects: list[Obj]
-    source: Literal["running", "next", "directory"]
     release: Release
     image_is_placeholder: bool
 
@@ -141,34 +138,32 @@ def objects_to_show(
     from paas.render import render
 
     settings, kube = settings_for(context, settings_file, on_info=on_info)
-    name = default_app_name(app_name, path)
-    history: list[ReleaseRecord] = []
-    if kube is not None:
-        from paas.deploy import app_history, plan_current
-
-        history = app_history(kube, settings, name)
-        if not next_push and image is None:
-            running = plan_current(kube, settings, name, history)
-            if running is not None:
-                on_info(
-                    f"Showing `{name}` as it runs: {running.record.name}. "
-                    "`--next` shows this directory as the next push would deploy it."
-                )
-                return Shown(running.objects, "running", running.record.release(), False)
-    project = Project.read(path, name=app_name, prebuilt=image is not None)
-    ref = image or placeholder_image(settings, project.name)
     if kube is None:
+        project = Project.read(path, name=app_name, prebuilt=image is not None)
+        ref = image or placeholder_image(settings, project.name)
         release = Release(version=1, image=ref, image_kind=project.spec.image_kind)
-        return Shown(render(project.spec, release, settings), "directory", release, image is None)
-    from paas.deploy import plan_change
+        return Shown(render(project.spec, release, settings), release, image is None)
+    from paas.deploy import app_history, plan_change
+    from paas.releases import current
 
-    if image is None:
-        ref = next_push_image(project, settings, history, on_info=on_info)
+    if not next_push and image is None:
+        # What runs is read from the cluster alone: the directory may be anything.
+        name = default_app_name(app_name, path)
+        history = app_history(kube, settings, name)
+        running = current(history)
+        if running is not None:
+            on_info(
+                f"Showing `{name}` as it runs: {running.name}. "
+                "`--next` shows this directory as the next push would deploy it."
+            )
+            release = running.release()
+            return Shown(render(running.app, release, settings), release, False)
+    project = Project.read(path, name=app_name, prebuilt=image is not None)
+    history = app_history(kube, settings, project.name)
+    ref = image or next_push_image(project, settings, history, on_info=on_info)
     plan = plan_change(kube, settings, project.name, project.deploy(ref), history=history)
     release = plan.record.release()
-    return Shown(
-        plan.objects, "next", release, release.image == placeholder_image(settings, project.name)
-    )
+    return Shown(plan.objects, release, release.image == placeholder_image(settings, project.name))
 
 
 def next_push_image(

@@ -276,19 +276,16 @@ def rollback_target(history: Sequence[ReleaseRecord], app: str) -> ReleaseRecord
         NotFoundError: there is no such release in the history.
     """
     live = current(history)
-    earlier = sorted(
-        (
-            r
-            for r in history
-            if r.status == "succeeded" and (live is None or r.version < live.version)
-        ),
-        key=lambda r: r.version,
-        reverse=True,
-    )
-    by_version = {r.version: r for r in earlier}
-    for record in earlier:
-        if live is None or record.image != live.image or record.environment != live.environment:
-            return by_version.get(record.pod_version or record.version, record)
+    if live is not None:
+        earlier = sorted(
+            (r for r in history if r.status == "succeeded" and r.version < live.version),
+            key=lambda r: r.version,
+            reverse=True,
+        )
+        by_version = {r.version: r for r in earlier}
+        for record in earlier:
+            if record.image != live.image or record.environment != live.environment:
+                return by_version.get(record.pod_version or record.version, record)
     raise NotFoundError(
         f"app `{app}` has no earlier release with other code or config to roll back to",
         "See `paas releases`; `paas rollback vN` goes back to one by number.",
