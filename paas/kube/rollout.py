@@ -171,7 +171,7 @@ def run_job(kube: Kube, job: Obj, *, on_line: Callable[[str], None], timeout: fl
         pods = kube.list("v1", "Pod", namespace, selector=f"job-name={name}")
         pod = pods[0] if pods else None
         if pod is not None and not streamed:
-            failure = pod_failure(pod, [], running_for=0)
+            failure = pod_failure(pod, [], running_for=0, age=_age(pod))
             if failure is not None and failure.reason in (
                 "ImagePullBackOff",
                 "ConfigError",
