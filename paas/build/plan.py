@@ -199,7 +199,8 @@ def plan_build(
     if chosen == "dockerfile" and not app.dockerfile:
         raise BuildError(
             f"App `{app.name}` has no Dockerfile to build with.",
-            "Add a `Dockerfile`, set `build.dockerfile` in paas.yaml, "
+            "Set `build.dockerfile: Dockerfile` in paas.yaml (like Heroku, a Dockerfile beside "
+            "a language's files is used only when paas.yaml or heroku.yml names it), "
             "or build with buildpacks: `--strategy local`.",
         )
     if chosen != "dockerfile" and app.dockerfile:

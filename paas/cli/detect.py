@@ -15,9 +15,11 @@ def detect(path: PathArgument = Path("."), json_output: JsonOption = False) -> N
     Prints the language, package manager, requested runtime version and the
     default web command.
 
-    Detectors run in order (Dockerfile, Python, Node.js, Go, Ruby, Java, PHP,
+    Detectors run in order (Python, Node.js, Go, Ruby, Java, PHP, Dockerfile,
     static site) and the first that matches wins; the evidence names the file
-    and the rule that decided.
+    and the rule that decided. Like Heroku, a Dockerfile beside a language's
+    files is used only when heroku.yml says `build: docker` or paas.yaml sets
+    `build.dockerfile`; `build` says which was chosen and how to pick the other.
 
     \b
     Example:
@@ -43,6 +45,8 @@ def detect(path: PathArgument = Path("."), json_output: JsonOption = False) -> N
             ("runtime", found.runtime_version + (f" (from {source.file})" if source else ""))
         )
     pairs.append(("web command", found.default_web_command or "(none: the image's own)"))
+    if found.build_choice:
+        pairs.append(("build", found.build_choice))
     for ev in found.evidence:
         pairs.append(("evidence", f"{ev.file}: {ev.rule}"))
     console.fields(pairs, title=f"Detected {found.language} in {path}")

@@ -1,9 +1,12 @@
 """Detect what kind of app a directory holds, and how to build and start it.
 
 One small detector per language, tried in the order of `DETECTORS`; the first
-that recognises the directory wins. A Dockerfile comes first because an app
-that brings one has chosen how it is built; Python comes before Node.js so that
-a Django app with a ``package.json`` for its assets stays a Python app.
+that recognises the directory wins. Python comes before Node.js so that a
+Django app with a ``package.json`` for its assets stays a Python app. Like
+Heroku, a Dockerfile is used only when no language is recognised, when
+``heroku.yml`` says ``build: docker`` (then it comes first), or when paas.yaml
+names it; ``heroku.yml``'s ``build: languages`` puts those languages first.
+`Detection.build_choice` says which way was chosen and how to choose the other.
 
 Detection is pure: it reads files inside the app directory and nothing else.
 ``build.dockerfile`` in ``paas.yaml`` is handled by the caller before it asks.
@@ -17,10 +20,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from paas.detect import dockerfile, go, java, node, php, python, ruby, static
+from paas.detect.appdir import AppDir
+from paas.detect.heroku_yml import HEROKU_YML, read_heroku_yml
 from paas.detect.model import Detection, Evidence
 from paas.errors import DetectError, NothingToBuildError
 
@@ -55,13 +60,13 @@ class Detector:
 
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("dockerfile", dockerfile.MARKERS, dockerfile.detect_dockerfile),
     Detector("python", python.MARKERS, python.detect_python),
     Detector("node", node.MARKERS, node.detect_node),
     Detector("go", go.MARKERS, go.detect_go),
     Detector("ruby", ruby.MARKERS, ruby.detect_ruby),
     Detector("java", java.MARKERS, java.detect_java),
     Detector("php", php.MARKERS, php.detect_php),
+    Detector("dockerfile", dockerfile.MARKERS, dockerfile.detect_dockerfile),
     Detector("static", static.MARKERS, static.detect_static),
 )
 
@@ -83,7 +88,9 @@ def detect(path: Path) -> Detection:
         path: The app directory (after ``build.path`` has been applied).
 
     Returns:
-        The first detector's detection, in the order of `DETECTORS`.
+        The first detector's detection, in the order of `DETECTORS` (after
+        heroku.yml's `build: docker` or `build: languages`), with `build_choice`
+        set when the app also has a Dockerfile or a heroku.yml.
 
     Raises:
         DetectError: `path` is not a directory, no detector recognises it, or a
@@ -99,11 +106,64 @@ def detect(path: Path) -> Detection:
             f"The app path `{path}` is not a directory.",
             "pass the path of the directory that holds the app",
         )
-    for detector in DETECTORS:
+    app = AppDir(path)
+    heroku = read_heroku_yml(app)
+    if heroku is not None and heroku.dockerfile is not None:
+        return _heroku_docker(app, heroku.dockerfile)
+    named = heroku.languages if heroku is not None else ()
+    ordered = sorted(
+        DETECTORS, key=lambda d: named.index(d.language) if d.language in named else len(named)
+    )
+    for detector in ordered:
         detection = detector(path)
         if detection is not None:
-            return detection
+            return _with_choice(app, detection, named)
     raise NothingToBuildError(no_app_message(path), NO_APP_HINT)
+
+
+def _heroku_docker(app: AppDir, file: str) -> Detection:
+    if not app.is_file(file):
+        raise DetectError(
+            f"{HEROKU_YML}: `build: docker` names `{file}`, "
+            "which is not a file in the app directory.",
+            f"add `{file}`, or fix the path under `build: docker:` in heroku.yml",
+        )
+    return Detection(
+        language="dockerfile",
+        evidence=(
+            Evidence(file, f"{HEROKU_YML} builds with it (`build: docker`)"),
+            Evidence(HEROKU_YML, "heroku.yml says `build: docker`"),
+        ),
+        build_choice=(
+            f"the Dockerfile `{file}`, because heroku.yml says `build: docker`; "
+            "to build with buildpacks, remove `build: docker` from heroku.yml"
+        ),
+    )
+
+
+def _with_choice(app: AppDir, detection: Detection, named: tuple[str, ...]) -> Detection:
+    """Say why buildpacks were chosen when a Dockerfile or heroku.yml could say otherwise."""
+    if detection.language == "dockerfile":
+        return detection
+    evidence = detection.evidence
+    if detection.language in named:
+        evidence += (
+            Evidence(HEROKU_YML, f"heroku.yml names {detection.language} in `build: languages`"),
+        )
+    present = next((m for m in dockerfile.MARKERS if app.is_file(m)), None)
+    if present is not None:
+        choice = (
+            f"buildpacks, not the {present}: like Heroku, paas uses an app's {present} only when "
+            "heroku.yml says `build: docker` or paas.yaml names it; to build with it, "
+            f"set `build.dockerfile: {present}` in paas.yaml"
+        )
+    elif detection.language in named:
+        choice = (
+            f"buildpacks, for the {detection.language} that heroku.yml names in `build: languages`"
+        )
+    else:
+        return replace(detection, evidence=evidence)
+    return replace(detection, evidence=evidence, build_choice=choice)
 
 
 def no_app_message(path: Path) -> str:

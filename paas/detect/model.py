@@ -48,6 +48,8 @@ class Detection:
         default_web_command: The command for the ``web`` process when the app
             declares none (no Procfile ``web:`` entry); None when there is no
             good guess, and always None for ``dockerfile`` (the image's CMD runs).
+        build_choice: Why the app is built with buildpacks or its Dockerfile
+            and how to choose the other, when both were possible; else None.
     """
 
     language: str
@@ -57,6 +59,7 @@ class Detection:
     package_manager: str | None = None
     framework: str | None = None
     default_web_command: str | None = None
+    build_choice: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-friendly dict whose keys are in a stable order.
@@ -73,4 +76,5 @@ class Detection:
             "package_manager": self.package_manager,
             "framework": self.framework,
             "default_web_command": self.default_web_command,
+            "build_choice": self.build_choice,
         }

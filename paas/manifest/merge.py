@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from paas.detect.appdir import AppDir
+from paas.detect.heroku_yml import HEROKU_YML, read_heroku_yml
 from paas.detect.model import Detection
 from paas.errors import ManifestError, NothingToBuildError
 from paas.manifest.app_json import APP_JSON, AppJson, heroku_size, read_app_json
@@ -58,6 +60,13 @@ def read_app_files(root: Path) -> AppFiles:
     if (root / PROCFILE).is_file():
         procfile = parse_procfile((root / PROCFILE).read_text(), PROCFILE)
         sources.append(PROCFILE)
+    heroku = read_heroku_yml(AppDir(root))
+    if heroku is not None and heroku.run:
+        # heroku.yml's `run:` is read like a Procfile; the Procfile wins for a type in both.
+        text = "".join(f"{name}: {command}\n" for name, command in heroku.run.items())
+        for name, entry in parse_procfile(text, HEROKU_YML).items():
+            procfile.setdefault(name, entry)
+        sources.append(HEROKU_YML)
     app_json = AppJson()
     if (root / APP_JSON).is_file():
         app_json = read_app_json((root / APP_JSON).read_text(), APP_JSON)
@@ -209,6 +218,7 @@ def merge(
         generated_env=generated,
         domains=tuple(manifest.domains),
         patches=patches,
+        read_only_root=manifest.kubernetes.read_only_root,
         postdeploy=app_json.scripts.postdeploy,
         declared_replicas=tuple(
             n for n, p in manifest.processes.items() if p.replicas is not None and n in processes

@@ -164,6 +164,8 @@ class KubernetesSpec(_Model):
     """The escape hatch: overrides applied to the rendered objects."""
 
     patches: list[Patch] = Field(default_factory=list)
+    # A read-only root filesystem with only /tmp writable; None: the cluster settings'.
+    read_only_root: bool | None = None
 
 
 def _check_process_name(name: str) -> str:

@@ -25,6 +25,7 @@ FixtureApp = Callable[[str], Path]
 
 ALL_FIXTURES = {
     "dockerfile-app": "dockerfile",
+    "go-heroku-yml": "go",
     "go-getting-started": "go",
     "go-toolchain": "go",
     "java-getting-started": "java",
@@ -52,26 +53,26 @@ MARKER_CONTENT = {"package.json": "{}", "composer.json": "{}", "go.mod": "module
 
 def test_detector_order() -> None:
     assert [d.language for d in DETECTORS] == [
-        "dockerfile",
         "python",
         "node",
         "go",
         "ruby",
         "java",
         "php",
+        "dockerfile",
         "static",
     ]
 
 
 def test_supported_lists_every_marker_in_detector_order() -> None:
     assert SUPPORTED == (
-        ("dockerfile", ("Dockerfile", "Containerfile")),
         ("python", ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py")),
         ("node", ("package.json",)),
         ("go", ("go.mod",)),
         ("ruby", ("Gemfile",)),
         ("java", ("pom.xml", "build.gradle", "build.gradle.kts")),
         ("php", ("composer.json",)),
+        ("dockerfile", ("Dockerfile", "Containerfile")),
         ("static", ("index.html", "public/index.html", "static.json")),
     )
 
@@ -81,8 +82,14 @@ def test_every_fixture_app_is_detected(fixture_app: FixtureApp, name: str, langu
     assert detect(fixture_app(name)).language == language
 
 
-def test_dockerfile_beats_package_json(make_app: MakeApp) -> None:
+def test_package_json_beats_a_dockerfile_as_on_heroku(make_app: MakeApp) -> None:
     app = make_app({"package.json": '{"scripts": {"start": "node ."}}', "Dockerfile": "FROM x\n"})
+
+    assert detect(app).language == "node"
+
+
+def test_a_dockerfile_beats_a_static_index_html(make_app: MakeApp) -> None:
+    app = make_app({"index.html": "", "Dockerfile": "FROM x\n"})
 
     assert detect(app).language == "dockerfile"
 
@@ -100,10 +107,10 @@ def test_a_language_beats_a_static_index_html(make_app: MakeApp) -> None:
 
 
 def test_earlier_detector_wins_without_parsing_later_markers(make_app: MakeApp) -> None:
-    # a broken package.json does not matter once the Dockerfile has decided
-    app = make_app({"Dockerfile": "FROM x\n", "package.json": "{"})
+    # a broken composer.json does not matter once package.json has decided
+    app = make_app({"package.json": "{}", "composer.json": "{"})
 
-    assert detect(app).language == "dockerfile"
+    assert detect(app).language == "node"
 
 
 @given(st.sets(st.sampled_from([m for _, markers in SUPPORTED for m in markers]), min_size=1))
@@ -133,10 +140,11 @@ def test_empty_fixture_error_message_and_hint(fixture_app: FixtureApp) -> None:
         detect(app)
 
     assert caught.value.message == (
-        f"No app was recognised in `{app}`: looked for `Dockerfile`, `Containerfile`, "
+        f"No app was recognised in `{app}`: looked for "
         "`requirements.txt`, `pyproject.toml`, `Pipfile`, `setup.py`, `package.json`, "
         "`go.mod`, `Gemfile`, `pom.xml`, `build.gradle`, `build.gradle.kts`, "
-        "`composer.json`, `index.html`, `public/index.html` or `static.json` and found none."
+        "`composer.json`, `Dockerfile`, `Containerfile`, `index.html`, `public/index.html` "
+        "or `static.json` and found none."
     )
     assert caught.value.hint == (
         "add a Dockerfile, or one of requirements.txt, package.json, go.mod, Gemfile, pom.xml, "
@@ -269,6 +277,7 @@ def test_to_dict_keys_and_values(fixture_app: FixtureApp) -> None:
         "package_manager": "pip",
         "framework": "flask",
         "default_web_command": "gunicorn app:app --bind 0.0.0.0:$PORT",
+        "build_choice": None,
     }
     assert list(detection.to_dict()) == [
         "language",
@@ -278,6 +287,7 @@ def test_to_dict_keys_and_values(fixture_app: FixtureApp) -> None:
         "package_manager",
         "framework",
         "default_web_command",
+        "build_choice",
     ]
 
 
@@ -287,7 +297,8 @@ def test_to_dict_of_a_dockerfile_detection_has_nulls() -> None:
     assert json.dumps(detection.to_dict()) == (
         '{"language": "dockerfile", "evidence": [{"file": "Dockerfile", "rule": '
         '"Dockerfile is present"}], "runtime_version": null, "runtime_version_source": null, '
-        '"package_manager": null, "framework": null, "default_web_command": null}'
+        '"package_manager": null, "framework": null, "default_web_command": null, '
+        '"build_choice": null}'
     )
 
 

@@ -60,3 +60,29 @@ def test_read_app_detects_once_and_returns_the_detection(tmp_path: Path) -> None
     assert detection is not None
     assert detection.language == spec.language == "python"
     assert spec.processes["web"].command == detection.default_web_command
+
+
+def test_heroku_yml_run_is_read_like_a_procfile_and_the_procfile_wins(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "Procfile").write_text("web: gunicorn app:app\n")
+    (tmp_path / "heroku.yml").write_text(
+        "build:\n  languages: [python]\nrun:\n  web: python app.py\n"
+        "  worker:\n    command:\n      - python worker.py\n"
+    )
+
+    spec, detection = read_app(tmp_path, name="shop")
+
+    assert detection is not None
+    assert detection.language == "python"
+    commands = {name: p.command for name, p in spec.processes.items()}
+    assert commands == {"web": "gunicorn app:app", "worker": "python worker.py"}
+
+
+def test_a_heroku_yml_docker_app_builds_from_the_dockerfile_it_names(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text("{}")
+    (tmp_path / "web.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "heroku.yml").write_text("build:\n  docker:\n    web: web.Dockerfile\n")
+
+    spec, _ = read_app(tmp_path, name="shop")
+
+    assert spec.dockerfile == "web.Dockerfile"
