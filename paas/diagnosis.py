@@ -159,6 +159,20 @@ def pod_failure(
     return None
 
 
+READ_ONLY_HINT = (
+    "The app wrote outside /tmp, and its root filesystem is read-only because "
+    "`kubernetes.read_only_root` is on in paas.yaml (or `read_only_root` in the cluster "
+    "settings): write under /tmp, or turn the setting off."
+)
+
+
+def hint_from_logs(hint: str, lines: Sequence[str]) -> str:
+    """A sharper hint when the failing process's last log lines name a known cause."""
+    if any("Read-only file system" in line for line in lines):
+        return READ_ONLY_HINT
+    return hint
+
+
 def replicaset_failure(replicasets: Sequence[Obj]) -> RolloutFailure | None:
     """A ReplicaSet that cannot create pods (quota, admission) explains a rollout too."""
     for rs in replicasets:

@@ -44,6 +44,7 @@ class ClusterSettings(BaseModel):
     insecure_registry: bool = False
     namespace_prefix: str = ""
     history: int = Field(20, ge=2, le=1000)
+    read_only_root: bool = False
 
     def namespace(self, app: str) -> str:
         """The namespace that holds everything of `app`."""

@@ -13,6 +13,7 @@ from paas.diagnosis import (
     RolloutFailure,
     deployment_done,
     exit_code,
+    hint_from_logs,
     pod_failure,
     replicaset_failure,
 )
@@ -114,7 +115,7 @@ def wait_for_rollout(
                 lines = last_log_lines(kube, namespace, failure) if failure.show_logs else []
                 raise RolloutError(
                     failure.message(process),
-                    failure.hint,
+                    hint_from_logs(failure.hint, lines),
                     reason=failure.reason,
                     log_lines=tuple(lines),
                 )

@@ -64,7 +64,8 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
         _config_secret(app, release, ns),
     ]
     ordered = sorted(app.processes.values(), key=lambda p: (p.name != "web", p.name))
-    objects += [_deployment(app, p, release, ns) for p in ordered]
+    ro = read_only_root(app, settings)
+    objects += [_deployment(app, p, release, ns, read_only=ro) for p in ordered]
     web = app.processes.get("web")
     if web is not None:
         objects.append(_service(app, ns))
@@ -74,11 +75,11 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
             objects.append(_pdb(app, p, ns))
     objects += [_hpa(app, p, ns) for p in ordered if p.autoscale]
     if app.release_command:
-        objects.append(_job(app, release, ns, "release", app.release_command))
+        objects.append(_job(app, release, ns, "release", app.release_command, read_only=ro))
     first = release.first_deploy if release.first_deploy is not None else release.version == 1
     if app.postdeploy and first:
-        objects.append(_job(app, release, ns, "postdeploy", app.postdeploy))
-    objects += [_cronjob(app, job, release, ns) for job in app.cron]
+        objects.append(_job(app, release, ns, "postdeploy", app.postdeploy, read_only=ro))
+    objects += [_cronjob(app, job, release, ns, read_only=ro) for job in app.cron]
     return apply_patches(objects, app.patches)
 
 
@@ -143,8 +144,25 @@ def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:
     return probe
 
 
+def read_only_root(app: AppSpec, settings: ClusterSettings) -> bool:
+    """Whether the app's containers get a read-only root filesystem (only /tmp writable).
+
+    Off by default, as on Heroku, where a dyno's filesystem is writable and
+    ephemeral; `kubernetes.read_only_root` in paas.yaml, else the cluster
+    settings' `read_only_root`, turns it on.
+    """
+    return app.read_only_root if app.read_only_root is not None else settings.read_only_root
+
+
 def _container(
-    app: AppSpec, release: Release, *, name: str, command: str | None, size: str, port: int
+    app: AppSpec,
+    release: Release,
+    *,
+    name: str,
+    command: str | None,
+    size: str,
+    port: int,
+    read_only: bool,
 ) -> Obj:
     container: Obj = {"name": name, "image": release.image}
     if command is not None:
@@ -164,7 +182,6 @@ def _container(
     ]
     container["envFrom"] = [{"secretRef": {"name": config_secret_name(app.name, release)}}]
     container["resources"] = SIZE_TABLE[size].resources()
-    read_only = release.image_kind == "cnb"
     container["securityContext"] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
@@ -191,7 +208,9 @@ def _pod_spec(app: AppSpec, release: Release, container: Obj, *, restart: str) -
     return spec
 
 
-def _deployment(app: AppSpec, process: Process, release: Release, ns: str) -> Obj:
+def _deployment(
+    app: AppSpec, process: Process, release: Release, ns: str, *, read_only: bool
+) -> Obj:
     container = _container(
         app,
         release,
@@ -199,6 +218,7 @@ def _deployment(app: AppSpec, process: Process, release: Release, ns: str) -> Ob
         command=process.command,
         size=process.size,
         port=process.port,
+        read_only=read_only,
     )
     if process.name == "web":
         container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
@@ -324,9 +344,17 @@ def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
     }
 
 
-def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Obj:
+def _job(
+    app: AppSpec, release: Release, ns: str, kind: str, command: str, *, read_only: bool
+) -> Obj:
     container = _container(
-        app, release, name=kind, command=command, size=DEFAULT_SIZE, port=DEFAULT_PORT
+        app,
+        release,
+        name=kind,
+        command=command,
+        size=DEFAULT_SIZE,
+        port=DEFAULT_PORT,
+        read_only=read_only,
     )
     return {
         "apiVersion": "batch/v1",
@@ -348,9 +376,15 @@ def _job(app: AppSpec, release: Release, ns: str, kind: str, command: str) -> Ob
     }
 
 
-def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str) -> Obj:
+def _cronjob(app: AppSpec, job: CronJob, release: Release, ns: str, *, read_only: bool) -> Obj:
     container = _container(
-        app, release, name=job.name, command=job.command, size=job.size, port=DEFAULT_PORT
+        app,
+        release,
+        name=job.name,
+        command=job.command,
+        size=job.size,
+        port=DEFAULT_PORT,
+        read_only=read_only,
     )
     # The dot keeps cron pods out of every process selector: process types cannot hold one.
     pod_labels = labels(app.name, f"cron.{job.name}", release.pod_name)
@@ -398,7 +432,13 @@ def one_off_pod(
 
     line = shlex.join(command) if len(command) > 1 else command[0]
     container = _container(
-        app, release, name="run", command=line, size=DEFAULT_SIZE, port=DEFAULT_PORT
+        app,
+        release,
+        name="run",
+        command=line,
+        size=DEFAULT_SIZE,
+        port=DEFAULT_PORT,
+        read_only=read_only_root(app, settings),
     )
     if tty:
         container.update(stdin=True, stdinOnce=True, tty=True)

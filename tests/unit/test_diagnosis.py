@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paas.diagnosis import deployment_done, pod_failure, replicaset_failure
+from paas.diagnosis import deployment_done, hint_from_logs, pod_failure, replicaset_failure
 
 
 def pod(
@@ -211,4 +211,15 @@ def test_deployment_done() -> None:
                 "availableReplicas": 3,
             },
         }
+    )
+
+
+def test_a_write_to_a_read_only_root_names_the_opt_in() -> None:
+    lines = ["Traceback (most recent call last):", "OSError: [Errno 30] Read-only file system: 'x'"]
+
+    hint = hint_from_logs("Read the log lines above.", lines)
+
+    assert "`kubernetes.read_only_root`" in hint
+    assert hint_from_logs("Read the log lines above.", ["ValueError: no"]) == (
+        "Read the log lines above."
     )

@@ -250,3 +250,41 @@ def test_a_release_that_changes_neither_image_nor_config_restarts_nothing(tmp_pa
     assert before["spec"]["template"] == after["spec"]["template"]  # type: ignore[index]
     assert after["metadata"]["labels"]["paas.dev/release"] == "v5"  # type: ignore[index]
     assert after["spec"]["replicas"] == 3  # type: ignore[index]
+
+
+def _security(objects: list[dict]) -> list[tuple[bool, list]]:
+    found = []
+    for obj in objects:
+        if obj["kind"] != "Deployment":
+            continue
+        pod = obj["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        found.append(
+            (container["securityContext"]["readOnlyRootFilesystem"], pod.get("volumes", []))
+        )
+    return found
+
+
+def test_the_filesystem_is_writable_like_a_dyno_by_default(tmp_path: Path) -> None:
+    app = app_with(tmp_path, "processes:\n  web: {command: python app.py}\n")
+
+    assert _security(render(app, RELEASE, ClusterSettings())) == [(False, [])]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "settings_value", "expected"),
+    [
+        ("kubernetes: {read_only_root: true}\n", False, True),
+        ("", True, True),
+        ("kubernetes: {read_only_root: false}\n", True, False),
+    ],
+)
+def test_a_read_only_root_is_an_opt_in_of_paas_yaml_or_the_cluster(
+    tmp_path: Path, manifest: str, settings_value: bool, expected: bool
+) -> None:
+    app = app_with(tmp_path, manifest + "processes:\n  web: {command: python app.py}\n")
+
+    rendered = render(app, RELEASE, ClusterSettings(read_only_root=settings_value))
+
+    tmp = [{"name": "tmp", "emptyDir": {}}] if expected else []
+    assert _security(rendered) == [(expected, tmp)]
