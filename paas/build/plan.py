@@ -40,7 +40,6 @@ Strategy = Literal["local", "dockerfile", "cluster"]
 STRATEGIES: tuple[Strategy, ...] = ("local", "dockerfile", "cluster")
 
 #: Languages the paas builder (`buildpacks/`) has a buildpack for.
-PAAS_BUILDER_LANGUAGES = ("python", "node", "go", "static")
 
 #: Builder names under this prefix are paas's own and live in the cluster's registry.
 PAAS_BUILDER_PREFIX = "paas/"
@@ -183,8 +182,7 @@ def plan_build(
     Raises:
         UsageError: an unknown strategy.
         BuildError: the strategy does not fit the app (a Dockerfile app with
-            buildpacks, `dockerfile` without a Dockerfile), or the paas builder
-            has no buildpack for the app's language.
+            buildpacks, `dockerfile` without a Dockerfile).
     """
     if strategy is not None and strategy not in STRATEGIES:
         raise UsageError(
@@ -217,18 +215,11 @@ def plan_build(
         builder_ref = resolve_builder(
             builder or app.build.builder or settings.builder, settings.registry
         )
-        language = detection.language if detection else None
-        if is_paas_builder(builder_ref, settings.registry):
-            if language is not None and language not in PAAS_BUILDER_LANGUAGES:
-                raise BuildError(
-                    f"The paas builder has no buildpack for {language} apps.",
-                    "Use a builder that has one, e.g. `build.builder: heroku/builder:24` "
-                    "in paas.yaml or `--builder heroku/builder:24`.",
-                )
-            if detection is not None and detection.default_web_command:
-                # The buildpacks write this as the image's default `web`
-                # process, so the image agrees with `paas detect`.
-                env.setdefault("PAAS_WEB_COMMAND", detection.default_web_command)
+        paas_builder = is_paas_builder(builder_ref, settings.registry)
+        if paas_builder and detection is not None and detection.default_web_command:
+            # The buildpacks write this as the image's default `web`
+            # process, so the image agrees with `paas detect`.
+            env.setdefault("PAAS_WEB_COMMAND", detection.default_web_command)
     env.update(extra_env or {})
 
     return BuildPlan(

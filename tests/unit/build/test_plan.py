@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from paas.build.plan import is_paas_builder, plan_build, resolve_builder
+from paas.detect import DETECTORS
 from paas.errors import BuildError, ExitCode, UsageError
 from paas.manifest import read_app
 from paas.settings import ClusterSettings
@@ -163,15 +165,23 @@ def test_buildpacks_for_a_dockerfile_app_is_a_build_error() -> None:
     assert "--strategy dockerfile" in caught.value.hint
 
 
-def test_a_language_the_paas_builder_lacks_names_a_builder_that_has_it() -> None:
-    with pytest.raises(BuildError) as caught:
-        plan_for(FIXTURES / "ruby-getting-started")
-    assert caught.value.message == "The paas builder has no buildpack for ruby apps."
-    assert "heroku/builder:24" in caught.value.hint
-    # With a builder that has one, the same app plans fine.
-    assert (
-        plan_for(FIXTURES / "ruby-getting-started", builder="heroku/builder:24").language == "ruby"
-    )
+def test_the_paas_builder_has_a_buildpack_group_for_every_detected_language() -> None:
+    order = tomllib.loads((ROOT / "buildpacks" / "builder.toml").read_text())["order"]
+    first = [group["group"][0]["id"].removeprefix("paas/") for group in order]
+    names = {"node": "nodejs"}
+    languages = [d.language for d in DETECTORS if d.language != "dockerfile"]
+    # The same order as `paas detect`, then the Procfile-only group.
+    assert first == [names.get(lang, lang) for lang in languages] + ["procfile"]
+    assert all(group["group"][-1]["id"] == "paas/procfile" for group in order)
+
+
+@pytest.mark.parametrize(
+    "fixture", ["ruby-getting-started", "java-getting-started", "php-getting-started"]
+)
+def test_ruby_java_and_php_apps_plan_with_the_paas_builder(fixture: str) -> None:
+    plan = plan_for(FIXTURES / fixture)
+    assert plan.builder is not None
+    assert plan.builder.endswith("/paas/builder:latest")
 
 
 def test_unknown_strategy_and_bad_tag_are_usage_errors() -> None:

@@ -41,6 +41,7 @@ ALL_FIXTURES = {
     "python-fastapi": "python",
     "python-flask": "python",
     "python-getting-started": "python",
+    "python-django-psycopg2": "python",
     "python-pdm": "python",
     "python-pipenv": "python",
     "python-poetry": "python",

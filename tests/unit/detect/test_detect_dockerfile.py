@@ -101,7 +101,9 @@ def test_heroku_yml_languages_go_first(make_app: MakeApp) -> None:
 def test_heroku_yml_build_docker_names_a_missing_file(make_app: MakeApp) -> None:
     app = make_app({"heroku.yml": "build:\n  docker:\n    web: docker/web.Dockerfile\n"})
 
-    with pytest.raises(DetectError, match="names `docker/web.Dockerfile`, which is not a file"):
+    with pytest.raises(
+        DetectError, match=re.escape("names `docker/web.Dockerfile`, which is not a file")
+    ):
         detect(app)
 
 
