@@ -31,6 +31,33 @@ class TLSSettings(BaseModel):
         return self
 
 
+class MirrorSettings(BaseModel):
+    """Dependency mirrors per ecosystem, for clusters that cannot reach the public registries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pip: str | None = None  # a PEP 503 simple index, e.g. https://pypi.internal/simple
+    npm: str | None = None  # an npm registry
+    go: str | None = None  # a GOPROXY value: URLs, `direct` or `off`, comma-separated
+    maven: str | None = None  # a Maven repository that mirrors Maven Central
+    gems: str | None = None  # a RubyGems source that mirrors rubygems.org
+    composer: str | None = None  # a Composer repository that mirrors Packagist
+    credentials: str | None = None  # a Secret in paas-system: ECOSYSTEM-username/-password keys
+
+    @model_validator(mode="after")
+    def _urls(self) -> MirrorSettings:
+        for name in ("pip", "npm", "maven", "gems", "composer"):
+            url = getattr(self, name)
+            if url is not None and not url.startswith(("https://", "http://")):
+                raise ValueError(f"mirror `{name}` must be an http(s) URL, not `{url}`")
+            if url is not None and "@" in url.split("/")[2]:
+                raise ValueError(
+                    f"mirror `{name}` has credentials in its URL: put them in the Secret "
+                    "that `mirrors.credentials` names"
+                )
+        return self
+
+
 class ClusterSettings(BaseModel):
     """Settings shared by everyone who deploys to one cluster."""
 
@@ -45,6 +72,7 @@ class ClusterSettings(BaseModel):
     namespace_prefix: str = ""
     history: int = Field(20, ge=2, le=1000)
     read_only_root: bool = False
+    mirrors: MirrorSettings = Field(default_factory=MirrorSettings)
 
     def namespace(self, app: str) -> str:
         """The namespace that holds everything of `app`."""

@@ -128,6 +128,7 @@ def build_app(
     environ = dict(os.environ if env is None else env)
     started = time.monotonic()
     source_dir = path / plan.source_path
+    secret_env = _mirror_credentials(plan, kube, on_line)
     if plan.strategy == "cluster":
         from paas.build.cluster import cluster_build
         from paas.kube.api import Kube
@@ -139,6 +140,7 @@ def build_app(
             kube=kube or Kube(),
             on_line=on_line,
             clear_cache=clear_cache,
+            secret_env=secret_env,
         )
         return BuildResult(plan, digest, time.monotonic() - started, files)
     with tempfile.TemporaryDirectory(prefix=f"paas-build-{plan.app}-") as tmp:
@@ -154,9 +156,38 @@ def build_app(
                 from paas.build.pack import pack_build
 
                 digest = pack_build(
-                    plan, staged, env=run_env, on_line=on_line, clear_cache=clear_cache
+                    plan,
+                    staged,
+                    env=run_env,
+                    on_line=on_line,
+                    clear_cache=clear_cache,
+                    secret_env=secret_env,
                 )
     return BuildResult(plan, digest, time.monotonic() - started, files)
+
+
+def _mirror_credentials(plan: BuildPlan, kube: Kube | None, on_line: OutputLine) -> dict[str, str]:
+    """The secret build variables from the Secret that `mirrors.credentials` names."""
+    secret = plan.mirrors.credentials
+    if secret is None:
+        return {}
+    from paas.build.mirrors import credential_env
+    from paas.errors import BuildError, ClusterError
+    from paas.kube.api import Kube
+    from paas.kube.store import read_mirror_credentials
+
+    try:
+        data = read_mirror_credentials(kube or Kube(), secret)
+    except ClusterError as exc:
+        raise BuildError(
+            f"The mirror credentials Secret `{secret}` could not be read: {exc.message}",
+            "Create it in namespace paas-system (`kubectl -n paas-system create secret generic "
+            f"{secret} --from-literal=pip-username=...`), or remove "
+            "`mirrors.credentials` from the cluster settings.",
+        ) from None
+    env = credential_env(plan.mirrors, data)
+    on_line(f"-----> Mirror credentials from Secret `{secret}` ({len(env)} variables)")
+    return env
 
 
 def published_image(

@@ -420,8 +420,12 @@ def cluster_build(
     kube: Kube,
     on_line: OutputLine,
     clear_cache: bool = False,
+    secret_env: Mapping[str, str] | None = None,
 ) -> tuple[str, int]:
     """Build and publish the image of `plan` in a pod of the cluster.
+
+    `secret_env` (mirror credentials) goes to the lifecycle's platform
+    directory with the build env, never into the pod spec or the log.
 
     Returns:
         The image digest and the number of files sent.
@@ -484,7 +488,7 @@ def cluster_build(
                     f"The build pod `{pod.name}` stopped before it got the source.",
                     "Build again; `paas logs -p build` shows the pod's output.",
                 )
-            runner.send_source(archive, size, plan.env)
+            runner.send_source(archive, size, {**plan.env, **(secret_env or {})})
             digest = _run_creator(plan, runner, on_line)
         finally:
             with contextlib.suppress(ClusterError):

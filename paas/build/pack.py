@@ -18,8 +18,18 @@ from paas.build.tools import OutputLine, ToolRun, docker_host, find_tool, run_to
 from paas.errors import BuildError
 
 
-def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = False) -> list[str]:
-    """The `pack build` arguments that carry out `plan` on the files in `source_dir`."""
+def pack_arguments(
+    plan: BuildPlan,
+    source_dir: Path,
+    *,
+    clear_cache: bool = False,
+    secret_names: tuple[str, ...] = (),
+) -> list[str]:
+    """The `pack build` arguments that carry out `plan` on the files in `source_dir`.
+
+    `secret_names` are passed as `--env NAME` only: pack reads their values
+    from its own environment, so they never appear in a command line.
+    """
     if plan.builder is None:
         raise ValueError("a pack build needs a builder")
     args = [
@@ -47,7 +57,10 @@ def pack_arguments(plan: BuildPlan, source_dir: Path, *, clear_cache: bool = Fal
     for tag in plan.image_tags[1:]:
         args += ["--tag", tag]
     for key, value in sorted(plan.env.items()):
-        args += ["--env", f"{key}={value}"]
+        if key not in secret_names:
+            args += ["--env", f"{key}={value}"]
+    for key in sorted(secret_names):
+        args += ["--env", key]
     for buildpack in plan.buildpacks:
         args += ["--buildpack", buildpack]
     if plan.insecure_registry:
@@ -69,8 +82,11 @@ def pack_build(
     env: Mapping[str, str],
     on_line: OutputLine,
     clear_cache: bool = False,
+    secret_env: Mapping[str, str] | None = None,
 ) -> str:
     """Build and publish the image of `plan` with pack; return its digest.
+
+    `secret_env` (mirror credentials) reaches the buildpacks by name only.
 
     Raises:
         BuildError: pack is missing, there is no daemon, or the build failed.
@@ -91,9 +107,13 @@ def pack_build(
         )
     # A stable key keeps pack's volume names (and so its caches) the same
     # from one build to the next.
-    run_env = {"PACK_VOLUME_KEY": "paas", **env, "DOCKER_HOST": host}
+    secrets = dict(secret_env or {})
+    run_env = {"PACK_VOLUME_KEY": "paas", **env, **secrets, "DOCKER_HOST": host}
     run = run_tool(
-        [pack, *pack_arguments(plan, source_dir, clear_cache=clear_cache)],
+        [
+            pack,
+            *pack_arguments(plan, source_dir, clear_cache=clear_cache, secret_names=tuple(secrets)),
+        ],
         env=run_env,
         on_line=on_line,
         keep=True,

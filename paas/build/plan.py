@@ -28,8 +28,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from paas.build.mirrors import mirror_env
 from paas.errors import BuildError, UsageError
-from paas.settings import image_repository
+from paas.settings import MirrorSettings, image_repository
 
 if TYPE_CHECKING:
     from paas.detect import Detection
@@ -66,6 +67,8 @@ class BuildPlan:
         language: The detected language, or None.
         namespace: The app's namespace, where a `cluster` build runs.
         tag: The tag the build publishes; "" until `with_tag()`.
+        mirrors: The cluster's dependency mirrors; their credentials (a
+            Secret) are read when the build runs.
     """
 
     app: str
@@ -81,6 +84,7 @@ class BuildPlan:
     language: str | None = None
     namespace: str = ""
     tag: str = ""
+    mirrors: MirrorSettings = field(default_factory=MirrorSettings)
 
     def with_tag(self, tag: str) -> BuildPlan:
         """This plan, publishing the image as `tag` (and as `latest`).
@@ -209,7 +213,12 @@ def plan_build(
         )
 
     repository = image_repository(settings, app.name)
-    env = dict(app.build.env)
+    # Mirrors first: paas.yaml's build.env and the command line may override them.
+    env = (
+        {**mirror_env(settings.mirrors), **app.build.env}
+        if chosen != "dockerfile"
+        else dict(app.build.env)
+    )
     builder_ref: str | None = None
     if chosen != "dockerfile":
         builder_ref = resolve_builder(
@@ -234,5 +243,6 @@ def plan_build(
         registry=settings.registry,
         insecure_registry=settings.insecure_registry,
         language=detection.language if detection else app.language,
+        mirrors=settings.mirrors if chosen != "dockerfile" else MirrorSettings(),
         namespace=settings.namespace(app.name),
     )

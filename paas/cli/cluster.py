@@ -37,6 +37,29 @@ def init(
         bool, typer.Option(help="The registry speaks plain HTTP (test clusters only).")
     ] = False,
     history: Annotated[int, typer.Option(help="Releases kept per app.", min=2)] = 20,
+    mirror: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A dependency mirror, `ECOSYSTEM=URL` (pip, npm, go, maven, gems, composer); "
+            "repeat for each.",
+            show_default=False,
+        ),
+    ] = None,
+    mirror_credentials: Annotated[
+        str | None,
+        typer.Option(
+            help="A Secret in paas-system with the mirrors' `ECOSYSTEM-username` and "
+            "`ECOSYSTEM-password` keys.",
+            show_default=False,
+        ),
+    ] = None,
+    read_only_root: Annotated[
+        bool,
+        typer.Option(
+            help="Give app containers a read-only root filesystem (only /tmp writable); "
+            "paas.yaml's `kubernetes.read_only_root` overrides it."
+        ),
+    ] = False,
     context: ContextOption = None,
 ) -> None:
     """Store the cluster's settings; every paas command reads them.
@@ -48,12 +71,18 @@ def init(
     Example:
       paas cluster init --domain apps.example.com --registry registry.example.com/team \\
         --tls cert-manager:letsencrypt
+      paas cluster init --domain apps.internal --registry registry.internal \\
+        --mirror pip=https://pypi.internal/simple --mirror npm=https://npm.internal/ \\
+        --mirror-credentials mirror-credentials
     """
+    from pydantic import ValidationError
+
+    from paas.build.mirrors import ECOSYSTEMS
     from paas.console import get_console
     from paas.errors import UsageError
     from paas.kube.api import Kube
     from paas.kube.store import write_settings
-    from paas.settings import ClusterSettings, TLSSettings
+    from paas.settings import ClusterSettings, MirrorSettings, TLSSettings
 
     mode, _, value = tls.partition(":")
     if mode == "none":
@@ -67,6 +96,22 @@ def init(
             f"`--tls {tls}` is not understood",
             "Use `none`, `cert-manager:ISSUER` or `secret:NAME`.",
         )
+    mirrors: dict[str, str] = {}
+    for item in mirror or []:
+        name, sep, url = item.partition("=")
+        if not sep or name not in ECOSYSTEMS or not url:
+            raise UsageError(
+                f"`--mirror {item}` is not understood",
+                f"Write `ECOSYSTEM=URL` with one of {', '.join(ECOSYSTEMS)}.",
+            )
+        mirrors[name] = url
+    try:
+        mirror_settings = MirrorSettings(**mirrors, credentials=mirror_credentials)
+    except ValidationError as exc:
+        raise UsageError(
+            f"`--mirror`: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
+            "Give each mirror as an http(s) URL without credentials.",
+        ) from None
     settings = ClusterSettings(
         domain=domain,
         registry=registry,
@@ -75,6 +120,8 @@ def init(
         tls=tls_settings,
         insecure_registry=insecure_registry,
         history=history,
+        mirrors=mirror_settings,
+        read_only_root=read_only_root,
     )
     write_settings(Kube(context), settings)
     get_console().success(

@@ -52,6 +52,25 @@ def read_cluster_settings(kube: Kube, *, timeout: float | None = None) -> Cluste
     return ClusterSettings.model_validate_json(found["data"]["settings.json"])
 
 
+def read_mirror_credentials(kube: Kube, name: str) -> dict[str, str]:
+    """The decoded data of the mirror credentials Secret `name` in paas-system.
+
+    Raises:
+        NotFoundError: there is no such Secret.
+        ClusterError: the cluster cannot be reached or refuses the read.
+    """
+    found = kube.get("v1", "Secret", SYSTEM_NAMESPACE, name)
+    if found is None:
+        raise NotFoundError(
+            f"there is no Secret `{name}` in namespace {SYSTEM_NAMESPACE}",
+            "Create it with the mirrors' usernames and passwords.",
+        )
+    return {
+        key: base64.b64decode(value).decode("utf-8", errors="replace")
+        for key, value in (found.get("data") or {}).items()
+    }
+
+
 # How long a command that also works without a cluster waits for one to answer.
 PROBE_SECONDS = 5
 
