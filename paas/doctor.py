@@ -186,7 +186,24 @@ def _cluster_builds(kube: Kube, settings: ClusterSettings) -> str:
         )
     else:
         cache = "build cache as an image (no default StorageClass)"
-    return f"builder `{builder}` in the registry; {cache}"
+    return f"builder `{builder}` in the registry; {cache}; {_dockerfile_builder(settings)}"
+
+
+def _dockerfile_builder(settings: ClusterSettings) -> str:
+    """Whether Dockerfile apps can build in the cluster: a note, never a failure."""
+    from paas.build.plan import resolve_builder
+    from paas.errors import RegistryError
+    from paas.registry import resolve_digest
+
+    image = resolve_builder(settings.dockerfile_builder, settings.registry)
+    try:
+        resolve_digest(image, insecure=settings.insecure_registry)
+    except RegistryError as exc:
+        return (
+            f"no Dockerfile builder `{image}` ({exc.message}): Dockerfile apps build only "
+            "with `--strategy dockerfile` until it is pushed (`hack/testbed dockerfile-builder`)"
+        )
+    return f"Dockerfile builder `{image}` in the registry (kaniko, Pod Security baseline)"
 
 
 def _build_tools() -> str:

@@ -79,3 +79,12 @@ def object_name(*parts: str, limit: int = LABEL_MAX) -> str:
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     head = name[: limit - len(digest) - 1].rstrip("-")
     return f"{head}-{digest}"
+
+
+#: The label that ties a Dockerfile build namespace to its app (it has no ``paas.dev/app``).
+BUILD_FOR_LABEL = "paas.dev/build-for"
+
+
+def build_namespace(namespace: str) -> str:
+    """The namespace an app's Dockerfile builds run in: the app's `namespace`, plus ``-build``."""
+    return object_name(namespace, "build", limit=LABEL_MAX)

@@ -18,7 +18,7 @@ from paas.deploy import Events, Outcome, deploy
 from paas.errors import NotFoundError, UsageError
 from paas.kube.api import Kube, seconds_since, timestamp
 from paas.kube.store import list_releases
-from paas.names import ENV_NAME, object_name, process_name_problem
+from paas.names import BUILD_FOR_LABEL, ENV_NAME, build_namespace, object_name, process_name_problem
 from paas.objects import Obj
 from paas.releases import (
     Change,
@@ -337,6 +337,10 @@ def destroy_app(session: Session, app: str) -> None:
     if ns["metadata"].get("labels", {}).get("paas.dev/app") != app:
         raise UsageError(f"namespace `{namespace}` was not made by paas; not deleting it")
     session.kube.delete("v1", "Namespace", None, namespace)
+    # Where its Dockerfile builds ran (Pod Security "baseline"), if they did.
+    builds = session.kube.get("v1", "Namespace", None, build_namespace(namespace))
+    if builds is not None and builds["metadata"].get("labels", {}).get(BUILD_FOR_LABEL) == app:
+        session.kube.delete("v1", "Namespace", None, build_namespace(namespace))
 
 
 def process_status(session: Session, app: str) -> list[dict[str, Any]]:

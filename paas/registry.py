@@ -81,16 +81,18 @@ class ImageRef:
         return f"{self.registry}/{self.repository}@{digest}"
 
 
-def credentials(registry: str) -> tuple[str, str] | None:
+def credentials(registry: str, env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
     """User and password for `registry`.
 
     From `PAAS_REGISTRY_USERNAME` and `PAAS_REGISTRY_PASSWORD`, else the Docker
-    config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
+    config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`), as
+    `env` (default: this process's environment) names them.
     """
-    user, password = os.environ.get(ENV_USERNAME), os.environ.get(ENV_PASSWORD)
+    environ = os.environ if env is None else env
+    user, password = environ.get(ENV_USERNAME), environ.get(ENV_PASSWORD)
     if user and password:
         return user, password
-    config = docker_config_dir(os.environ) / "config.json"
+    config = docker_config_dir(environ) / "config.json"
     try:
         auths = json.loads(config.read_text()).get("auths", {})
     except (OSError, ValueError):

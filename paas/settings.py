@@ -66,6 +66,9 @@ class ClusterSettings(BaseModel):
     domain: str = "localhost"
     registry: str = "localhost:5000"
     builder: str = "paas/builder"
+    #: The image that builds Dockerfile apps in the cluster (kaniko's executor);
+    #: ``paas/...`` names resolve in the registry like `builder`.
+    dockerfile_builder: str = "paas/dockerfile-builder"
     ingress_class: str | None = None
     tls: TLSSettings = Field(default_factory=TLSSettings)
     insecure_registry: bool = False

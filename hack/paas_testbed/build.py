@@ -302,6 +302,44 @@ def build_debian_rootfs(out: Path, logfile: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
+def build_kaniko(out: Path, logfile: Path) -> None:
+    """kaniko's executor (Go module proxy) and a static busybox (Debian) for the builder image."""
+    version = PINS["KANIKO_VERSION"]
+    work = copy_module("github.com/GoogleContainerTools/kaniko", version, "kaniko")
+    (out / "bin").mkdir()
+    run(
+        [
+            "go",
+            "build",
+            "-trimpath",
+            "-ldflags",
+            f"-s -w -X github.com/GoogleContainerTools/kaniko/pkg/version.version={version}",
+            "-o",
+            out / "bin" / "executor",
+            "./cmd/executor",
+        ],
+        env=go_env(),
+        cwd=work,
+        logfile=logfile,
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    # kaniko replaces the container's root with each stage's base image and
+    # keeps only /kaniko and mounts: the shell the pod waits for its source
+    # with must live there, and be static.
+    debs = CACHE / "work" / "busybox-static"
+    shutil.rmtree(debs, ignore_errors=True)
+    debs.mkdir(parents=True)
+    run(["apt-get", "download", "busybox-static"], cwd=debs, logfile=logfile)
+    deb = next(debs.glob("busybox-static_*.deb"))
+    run(["dpkg-deb", "-x", deb, debs / "root"], logfile=logfile)
+    shutil.copy2(debs / "root" / "bin" / "busybox", out / "bin" / "busybox")
+    shutil.rmtree(debs, ignore_errors=True)
+
+
+def kaniko_dir() -> Path:
+    return CACHE / f"kaniko-{PINS['KANIKO_VERSION']}"
+
+
 def build_all() -> dict[str, Path]:
     dirs = {
         "kubernetes": cached_build("kubernetes", PINS["KUBERNETES_VERSION"], build_kubernetes),
@@ -311,6 +349,7 @@ def build_all() -> dict[str, Path]:
         "lifecycle": cached_build("lifecycle", PINS["LIFECYCLE_VERSION"], build_lifecycle),
         "pause": cached_build("pause", PINS["PAUSE_TAG"], build_pause),
         "debian": cached_build("debian", PINS["DEBIAN_SUITE"], build_debian_rootfs),
+        "kaniko": cached_build("kaniko", PINS["KANIKO_VERSION"], build_kaniko),
     }
     # One directory to put on PATH: kubectl and pack, plus the rest for debugging.
     BIN.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import time
 import urllib.error
 from collections.abc import Callable
 
-from .build import build_all, kbin, lifecycle_tarball
+from .build import build_all, build_kaniko, cached_build, kbin, lifecycle_tarball
 from .components import component, components
 from .config import (
     BIN,
@@ -35,7 +35,7 @@ from .host import (
     setup_host,
     write_configs,
 )
-from .images import ensure_images
+from .images import ensure_dockerfile_builder, ensure_images
 from .kube import api, kubectl
 from .pki import write_pki
 from .volumes import VOLUMES, provision_once
@@ -127,6 +127,7 @@ def cmd_up(_: argparse.Namespace) -> None:
 
     start("registry", "etcd", "containerd", "podman")
     ensure_images()
+    ensure_dockerfile_builder()
     start("kube-apiserver")
     kubectl(
         "apply",
@@ -223,6 +224,15 @@ def cmd_logs(args: argparse.Namespace) -> None:
     os.execvp("tail", [*argv, str(c.logfile)])
 
 
+def cmd_dockerfile_builder(_: argparse.Namespace) -> None:
+    """Build kaniko and the `paas/dockerfile-builder` image and push it (registry and podman up)."""
+    started = time.monotonic()
+    cached_build("kaniko", PINS["KANIKO_VERSION"], build_kaniko)
+    ensure_dockerfile_builder()
+    took = time.monotonic() - started
+    log(f"dockerfile-builder {PINS['KANIKO_VERSION']} in the registry ({took:.0f}s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hack/testbed", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="each component up or down (exit 1 if any is down)")
     sub.add_parser("env", help='print export lines: eval "$(hack/testbed env)"')
     sub.add_parser("provision-volumes", help="(a component `up` starts) the volume provisioner")
+    sub.add_parser(
+        "dockerfile-builder",
+        help="build the in-cluster Dockerfile builder image and push it (`up` does this too)",
+    )
     logs = sub.add_parser("logs", help="print a component's log")
     logs.add_argument("component")
     logs.add_argument("-f", "--follow", action="store_true")
@@ -261,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             "env": cmd_env,
             "logs": cmd_logs,
             "provision-volumes": cmd_provision_volumes,
+            "dockerfile-builder": cmd_dockerfile_builder,
         }
         return int(handlers[args.command](args) or 0)
     except TestbedError as e:

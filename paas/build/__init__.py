@@ -129,6 +129,19 @@ def build_app(
     started = time.monotonic()
     source_dir = path / plan.source_path
     secret_env = _mirror_credentials(plan, kube, on_line)
+    if plan.strategy == "cluster" and plan.builds_dockerfile:
+        from paas.build.dockerfile_cluster import dockerfile_cluster_build
+        from paas.kube.api import Kube
+
+        digest, files = dockerfile_cluster_build(
+            plan,
+            source_dir,
+            read_ignore_rules(source_dir),
+            kube=kube or Kube(),
+            on_line=on_line,
+            clear_cache=clear_cache,
+        )
+        return BuildResult(plan, digest, time.monotonic() - started, files)
     if plan.strategy == "cluster":
         from paas.build.cluster import cluster_build
         from paas.kube.api import Kube

@@ -17,6 +17,9 @@ The per-app cache is the PersistentVolumeClaim ``paas-build-cache`` when the
 cluster has a default StorageClass, else a cache image next to the app's
 images (``REPO:paas-build-cache``), which needs nothing but the registry.
 `build_pod()` and `creator_arguments()` are pure; `cluster_build()` runs it.
+`run_build_pod()` (the credentials Secret, the pod, the source, following the
+log, the clean-up) is shared with a Dockerfile app's build in the cluster,
+kaniko's (`paas.build.dockerfile_cluster`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import tarfile
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -142,7 +145,8 @@ def creator_arguments(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = Fal
     return args
 
 
-def _labels(plan: BuildPlan, build_id: str) -> dict[str, str]:
+def pod_labels(plan: BuildPlan, build_id: str) -> dict[str, str]:
+    """The labels of a build pod (and its Secret) of `plan`."""
     from paas.render import labels
 
     # `build.ID`: the dot keeps the pod out of every process's selector.
@@ -235,7 +239,7 @@ def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> O
         "metadata": {
             "name": pod.name,
             "namespace": pod.namespace,
-            "labels": _labels(plan, pod.build_id),
+            "labels": pod_labels(plan, pod.build_id),
         },
         "spec": spec,
     }
@@ -249,7 +253,7 @@ def cache_claim(plan: BuildPlan) -> Obj:
         "metadata": {
             "name": CACHE_CLAIM,
             "namespace": plan.namespace,
-            "labels": _labels(plan, "cache"),
+            "labels": pod_labels(plan, "cache"),
         },
         "spec": {
             "accessModes": ["ReadWriteOnce"],
@@ -271,7 +275,7 @@ def auth_secret(plan: BuildPlan, pod: BuildPod, user: str, password: str) -> Obj
         "metadata": {
             "name": pod.auth_secret,
             "namespace": pod.namespace,
-            "labels": _labels(plan, pod.build_id),
+            "labels": pod_labels(plan, pod.build_id),
         },
         "stringData": {".dockerconfigjson": config},
     }
@@ -305,12 +309,16 @@ def source_archive(source_dir: Path, rules: IgnoreRules, out: IO[bytes]) -> int:
     return count
 
 
-class _Pod:
+class BuildPodRun:
     """The CLI's side of one build pod: start it, send the source, follow the build."""
 
-    def __init__(self, kube: Kube, pod: BuildPod) -> None:
+    def __init__(self, kube: Kube, pod: BuildPod, *, pull_hint: str = "") -> None:
         self.kube = kube
         self.pod = pod
+        self.pull_hint = pull_hint or (
+            "Check that the nodes reach the registry (and trust it, for plain "
+            "HTTP), or create the builder there with `paas builder create`."
+        )
 
     def wait_started(self) -> Obj:
         """Wait until the build container runs (or has ended); explain a pod that cannot start."""
@@ -335,8 +343,7 @@ class _Pod:
             if failure is not None and failure.reason == "ImagePullBackOff":
                 raise BuildError(
                     f"The cluster cannot pull the builder `{self.pod.builder}`: {failure.detail}",
-                    "Check that the nodes reach the registry (and trust it, for plain "
-                    "HTTP), or create the builder there with `paas builder create`.",
+                    self.pull_hint,
                 )
             if status.get("phase") == "Failed":
                 raise BuildError(
@@ -374,6 +381,7 @@ class _Pod:
             )
 
     def follow(self) -> Iterator[str]:
+        """The build container's log lines, as they come."""
         from paas.kube.logs import stream_log
 
         yield from stream_log(
@@ -381,6 +389,7 @@ class _Pod:
         )
 
     def exit_code(self) -> int:
+        """The build container's exit code, once it has ended."""
         from paas.kube.run import wait_exit_code
 
         return wait_exit_code(
@@ -412,6 +421,26 @@ def default_storage_class(kube: Kube) -> str | None:
     )
 
 
+def builder_digest(plan: BuildPlan, *, what: str = "builder", hint: str = "") -> str:
+    """The build image of `plan` (`plan.builder`) by digest, so the pod runs exactly it.
+
+    Raises:
+        BuildError: it is not in the registry.
+    """
+    from paas.errors import ImageNotFoundError
+    from paas.registry import resolve_digest
+
+    if plan.builder is None:
+        raise ValueError("a cluster build needs a builder")
+    try:
+        return resolve_digest(plan.builder, insecure=plan.insecure_registry)
+    except ImageNotFoundError:
+        raise BuildError(
+            f"The {what} `{plan.builder}` is not in the registry.",
+            hint or "Create it with `paas builder create`, or name another with `--builder`.",
+        ) from None
+
+
 def cluster_build(
     plan: BuildPlan,
     source_dir: Path,
@@ -435,19 +464,10 @@ def cluster_build(
             start, or the build failed (the message names the step).
         RegistryError: the registry cannot be reached or refuses the credentials.
     """
-    from paas.errors import ImageNotFoundError
-    from paas.registry import credentials, resolve_digest
+    from paas.registry import credentials
     from paas.render import namespace_object
 
-    if plan.builder is None:
-        raise ValueError("a cluster build needs a builder")
-    try:
-        builder = resolve_digest(plan.builder, insecure=plan.insecure_registry)
-    except ImageNotFoundError:
-        raise BuildError(
-            f"The builder `{plan.builder}` is not in the registry.",
-            "Create it with `paas builder create`, or name another with `--builder`.",
-        ) from None
+    builder = builder_digest(plan)
     namespace = plan.namespace
     build_id = secrets.token_hex(3)
     auth = credentials(plan.registry)
@@ -474,6 +494,42 @@ def cluster_build(
             "-----> Building without a cache: the cluster has no default StorageClass for a "
             "cache volume, and the registry is plain HTTP, which a cache image cannot use"
         )
+    return run_build_pod(
+        plan,
+        pod,
+        build_pod(plan, pod, clear_cache=clear_cache),
+        source_dir,
+        rules,
+        kube=kube,
+        on_line=on_line,
+        env={**plan.env, **(secret_env or {})},
+        auth=auth,
+        carry_out=lambda run: _run_creator(plan, run, on_line),
+    )
+
+
+def run_build_pod(
+    plan: BuildPlan,
+    pod: BuildPod,
+    manifest: Obj,
+    source_dir: Path,
+    rules: IgnoreRules,
+    *,
+    kube: Kube,
+    on_line: OutputLine,
+    env: Mapping[str, str],
+    auth: tuple[str, str] | None,
+    carry_out: Callable[[BuildPodRun], str],
+    pull_hint: str = "",
+) -> tuple[str, int]:
+    """Run one build pod: its Secret and Pod created, the source sent, the build followed.
+
+    `carry_out` follows the build and returns the digest. The pod and the
+    Secret are deleted however it ends, Ctrl-C included.
+
+    Returns:
+        The image digest and the number of files sent.
+    """
     with tempfile.TemporaryFile(prefix="paas-source-") as archive:
         files = source_archive(source_dir, rules, archive)
         size = archive.tell()
@@ -481,25 +537,25 @@ def cluster_build(
         try:
             if auth:
                 kube.create(auth_secret(plan, pod, *auth))
-            kube.create(build_pod(plan, pod, clear_cache=clear_cache))
-            runner = _Pod(kube, pod)
+            kube.create(manifest)
+            runner = BuildPodRun(kube, pod, pull_hint=pull_hint)
             if "terminated" in runner.wait_started():
                 raise BuildError(
                     f"The build pod `{pod.name}` stopped before it got the source.",
                     "Build again; `paas logs -p build` shows the pod's output.",
                 )
-            runner.send_source(archive, size, {**plan.env, **(secret_env or {})})
-            digest = _run_creator(plan, runner, on_line)
+            runner.send_source(archive, size, env)
+            digest = carry_out(runner)
         finally:
             with contextlib.suppress(ClusterError):
-                kube.delete("v1", "Pod", namespace, pod.name, grace_seconds=0)
+                kube.delete("v1", "Pod", pod.namespace, pod.name, grace_seconds=0)
             if pod.auth_secret:
                 with contextlib.suppress(ClusterError):
-                    kube.delete("v1", "Secret", namespace, pod.auth_secret)
+                    kube.delete("v1", "Secret", pod.namespace, pod.auth_secret)
     return digest, files
 
 
-def _run_creator(plan: BuildPlan, runner: _Pod, on_line: OutputLine) -> str:
+def _run_creator(plan: BuildPlan, runner: BuildPodRun, on_line: OutputLine) -> str:
     tail: deque[str] = deque(maxlen=80)
     digest = ""
     for text in runner.follow():

@@ -10,7 +10,8 @@ Strategies:
 - ``local``: ``pack build`` against a Docker-compatible daemon (Docker, or
   podman's API socket), published straight to the registry.
 - ``dockerfile``: the app's Dockerfile with podman, buildah or docker, then a push.
-- ``cluster``: the CNB lifecycle's creator in a Pod of the cluster, no local daemon.
+- ``cluster``: the CNB lifecycle's creator in a Pod of the cluster, no local daemon;
+  for a Dockerfile app, kaniko's executor in a Pod (`paas.build.dockerfile_cluster`).
 
 A plan is made before its tag is known: a push tags the image with a
 fingerprint of the source and the plan (`paas.build.reuse`), so the tag is
@@ -57,9 +58,11 @@ class BuildPlan:
         strategy: How the image is built.
         source_path: The directory to build, relative to the app directory (``build.path``).
         repository: Where the image goes: ``REGISTRY/APP``.
-        builder: The CNB builder image (None for Dockerfile builds).
+        builder: The CNB builder image; for a Dockerfile build in the cluster
+            the Dockerfile builder image; None for local Dockerfile builds.
         buildpacks: An explicit buildpack order, empty for the builder's own.
-        dockerfile: The Dockerfile, relative to `source_path` (Dockerfile builds only).
+        dockerfile: The Dockerfile, relative to `source_path` (Dockerfile builds,
+            `dockerfile` or `cluster`, only).
         env: Build-time environment (``build.env``, and ``PAAS_WEB_COMMAND``
             for the paas builder); build args for Dockerfile builds.
         registry: The registry host the image is pushed to.
@@ -117,6 +120,11 @@ class BuildPlan:
     def previous_image(self) -> str:
         """The reference a CNB build compares with to reuse layers."""
         return f"{self.repository}:latest"
+
+    @property
+    def builds_dockerfile(self) -> bool:
+        """Whether the image comes from the app's Dockerfile (not from buildpacks)."""
+        return self.dockerfile is not None
 
     @property
     def cache_name(self) -> str:
@@ -177,7 +185,9 @@ def plan_build(
         settings: The cluster settings (registry, default builder).
         strategy: ``local``, ``dockerfile`` or ``cluster``; None to choose:
             ``dockerfile`` when the app has a Dockerfile, else ``local``.
-        builder: A builder that wins over ``build.builder`` and the settings.
+            ``cluster`` builds a Dockerfile app's Dockerfile in the cluster.
+        builder: A builder that wins over ``build.builder`` and the settings;
+            for a Dockerfile app in the cluster, over ``dockerfile_builder``.
         extra_env: Build environment from the command line; wins over ``build.env``.
 
     Returns:
@@ -205,22 +215,22 @@ def plan_build(
             "a language's files is used only when paas.yaml or heroku.yml names it), "
             "or build with buildpacks: `--strategy local`.",
         )
-    if chosen != "dockerfile" and app.dockerfile:
+    if chosen == "local" and app.dockerfile:
         raise BuildError(
             f"App `{app.name}` builds from `{app.dockerfile}`, which buildpacks do not use.",
-            "Build it with `--strategy dockerfile`, or remove the Dockerfile "
-            "(and `build.dockerfile`) to build with buildpacks.",
+            "Build it with `--strategy dockerfile` (or `--strategy cluster`), or remove the "
+            "Dockerfile (and `build.dockerfile`) to build with buildpacks.",
         )
 
     repository = image_repository(settings, app.name)
+    dockerfile = app.dockerfile
     # Mirrors first: paas.yaml's build.env and the command line may override them.
-    env = (
-        {**mirror_env(settings.mirrors), **app.build.env}
-        if chosen != "dockerfile"
-        else dict(app.build.env)
-    )
+    env = dict(app.build.env) if dockerfile else {**mirror_env(settings.mirrors), **app.build.env}
     builder_ref: str | None = None
-    if chosen != "dockerfile":
+    if dockerfile and chosen == "cluster":
+        # `build.builder` names a CNB builder, which a Dockerfile does not use.
+        builder_ref = resolve_builder(builder or settings.dockerfile_builder, settings.registry)
+    elif not dockerfile:
         builder_ref = resolve_builder(
             builder or app.build.builder or settings.builder, settings.registry
         )
@@ -238,11 +248,11 @@ def plan_build(
         repository=repository,
         builder=builder_ref,
         buildpacks=tuple(app.build.buildpacks),
-        dockerfile=app.dockerfile if chosen == "dockerfile" else None,
+        dockerfile=dockerfile,
         env=env,
         registry=settings.registry,
         insecure_registry=settings.insecure_registry,
         language=detection.language if detection else app.language,
-        mirrors=settings.mirrors if chosen != "dockerfile" else MirrorSettings(),
+        mirrors=settings.mirrors if not dockerfile else MirrorSettings(),
         namespace=settings.namespace(app.name),
     )

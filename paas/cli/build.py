@@ -14,8 +14,9 @@ StrategyOption = Annotated[
     str | None,
     typer.Option(
         "--strategy",
-        help="`local` (pack and a Docker-compatible daemon), `dockerfile` (podman, buildah "
-        "or docker) or `cluster`. Default: `dockerfile` for an app with a Dockerfile, "
+        help="`local` (pack and a Docker-compatible daemon), `dockerfile` (the daemon's API, "
+        "else podman, buildah or docker) or `cluster` (a pod: the CNB lifecycle, or kaniko for "
+        "an app with a Dockerfile). Default: `dockerfile` for an app with a Dockerfile, "
         "else `local`.",
         show_default=False,
     ),
@@ -25,7 +26,9 @@ BuilderOption = Annotated[
     typer.Option(
         "--builder",
         help="CNB builder image. Default: `build.builder` in paas.yaml, else the "
-        "cluster's (`paas/builder`, made by `paas builder create`).",
+        "cluster's (`paas/builder`, made by `paas builder create`). For a Dockerfile app "
+        "built in the cluster: the Dockerfile builder image (default: the cluster's "
+        "`dockerfile_builder`).",
         show_default=False,
     ),
 ]
@@ -138,7 +141,10 @@ def build(
         else:
             console.fields([(k, v) for k, v in plan.to_dict().items()], title="Build plan")
         return
-    how = f"with `{plan.builder}`" if plan.builder else f"from `{plan.dockerfile}`"
+    how = " ".join(
+        ([f"from `{plan.dockerfile}`"] if plan.dockerfile else [])
+        + ([f"with `{plan.builder}`"] if plan.builder else [])
+    )
     console.info(f"Building `{plan.image}` ({plan.strategy}) {how}")
     result = build_app(path, plan, on_line=console.info, clear_cache=clear_cache, kube=kube)
     console.success(f"Built `{result.image}` in {result.seconds:.0f}s")

@@ -19,6 +19,13 @@ def init(
     domain: Annotated[str, typer.Option(help="Apps are served at APP.DOMAIN.")],
     registry: Annotated[str, typer.Option(help="Registry (host[:port][/path]) images go to.")],
     builder: Annotated[str, typer.Option(help="Default CNB builder image.")] = "paas/builder",
+    dockerfile_builder: Annotated[
+        str,
+        typer.Option(
+            help="Image that builds Dockerfile apps in the cluster (`--strategy cluster`): "
+            "kaniko's executor, as `hack/testbed` builds it."
+        ),
+    ] = "paas/dockerfile-builder",
     ingress_class: Annotated[
         str | None,
         typer.Option(
@@ -116,6 +123,7 @@ def init(
         domain=domain,
         registry=registry,
         builder=builder,
+        dockerfile_builder=dockerfile_builder,
         ingress_class=ingress_class,
         tls=tls_settings,
         insecure_registry=insecure_registry,
@@ -152,6 +160,7 @@ def info(context: ContextOption = None, json_output: JsonOption = False) -> None
             ("domain", settings.domain),
             ("registry", settings.registry + (" (insecure)" if settings.insecure_registry else "")),
             ("builder", settings.builder),
+            ("dockerfile builder", settings.dockerfile_builder),
             ("ingress class", settings.ingress_class or "(cluster default)"),
             ("tls", tls.mode + (f":{tls.issuer or tls.secret}" if tls.mode != "none" else "")),
             ("history", f"{settings.history} releases"),
