@@ -18,13 +18,13 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from paas.build.tools import OutputLine, docker_host, find_tool, run_tool
 from paas.errors import BuildError
 
-BUILDPACKS = ("python", "nodejs", "go", "static", "procfile")
+BUILDPACKS = ("python", "nodejs", "go", "ruby", "java", "php", "static", "procfile")
 DEFAULT_BASE_IMAGE = "localhost/debian:bookworm"
 DEFAULT_TAG = "bookworm"
 
@@ -49,11 +49,13 @@ class BuilderImages:
         build: The build base image.
         run: The run base image (apps' images are layered on it).
         builder: The builder.
+        runtimes: The runtime versions in the build image, by language.
     """
 
     build: str
     run: str
     builder: str
+    runtimes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def for_registry(cls, registry: str, tag: str = DEFAULT_TAG) -> BuilderImages:
@@ -64,9 +66,14 @@ class BuilderImages:
             builder=f"{registry}/paas/builder:latest",
         )
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-friendly view."""
-        return {"build": self.build, "run": self.run, "builder": self.builder}
+        return {
+            "build": self.build,
+            "run": self.run,
+            "builder": self.builder,
+            "runtimes": {language: list(versions) for language, versions in self.runtimes},
+        }
 
 
 def staged_builder_toml(text: str, images: BuilderImages, lifecycle_uri: str) -> str:
@@ -100,6 +107,49 @@ def stage_buildpacks(source: Path, dest: Path, images: BuilderImages, lifecycle:
         )
     )
     return toml
+
+
+# Printed by the build image: one `LANGUAGE VERSION` line per runtime it carries.
+RUNTIMES_SCRIPT = """
+for d in /opt/paas/python/* /opt/paas/ruby/*; do [ -d "$d" ] && echo "${d%/*}" "${d##*/}"; done
+sed -n 's/^JAVA_VERSION="\\(.*\\)"$/java \\1/p' /usr/lib/jvm/*/release 2>/dev/null
+command -v php >/dev/null && php -r 'echo "php ", PHP_VERSION, "\\n";'
+true
+"""
+LANGUAGE_NAMES = {"python": "Python", "ruby": "Ruby", "java": "Java", "php": "PHP"}
+
+
+def parse_runtimes(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The runtimes from the output of `RUNTIMES_SCRIPT`, by language, versions sorted."""
+    found: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 2:
+            continue
+        language = parts[0].rsplit("/", 1)[-1]
+        if language in LANGUAGE_NAMES:
+            found.setdefault(language, set()).add(parts[1])
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", version))
+
+    return tuple(
+        (language, tuple(sorted(found[language], key=key)))
+        for language in LANGUAGE_NAMES
+        if language in found
+    )
+
+
+def runtimes_line(runtimes: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """One line for the user: what the builder carries and what builds fetch."""
+    carried = "; ".join(
+        f"{LANGUAGE_NAMES[language]} {', '.join(versions)}" for language, versions in runtimes
+    )
+    return (
+        f"-----> Runtimes in the builder: {carried}. Node.js and Go are fetched by each "
+        "build at the version the app asks for (Node.js wheels from the Python package "
+        "index, Go toolchains from the Go module proxy)."
+    )
 
 
 def _check(run_exit: int, step: str, hint: str) -> None:
@@ -181,6 +231,15 @@ def create_builder(
                 f"Check that `{base_image}` exists (`hack/testbed up` imports it) "
                 "and see the output above.",
             )
+        listed = run_tool(
+            [tool, "run", "--rm", "--user", "1000:1000", images.build, "sh", "-c", RUNTIMES_SCRIPT],
+            env=env,
+            on_line=lambda _line: None,
+            keep=True,
+        )
+        _check(listed.exit_code, "base images: list runtimes", "See the output above.")
+        images = replace(images, runtimes=parse_runtimes("\n".join(listed.lines)))
+        on_line(runtimes_line(images.runtimes))
         staged = Path(tmp) / "builder"
         staged.mkdir()
         toml = stage_buildpacks(source, staged, images, lifecycle)
