@@ -75,7 +75,7 @@ def test_supported_lists_every_marker_in_detector_order() -> None:
         ("go", ("go.mod",)),
         ("ruby", ("Gemfile",)),
         ("java", ("pom.xml", "build.gradle", "build.gradle.kts")),
-        ("php", ("composer.json",)),
+        ("php", ("composer.json", "index.php")),
         ("dockerfile", ("Dockerfile", "Containerfile")),
         ("static", ("index.html", "public/index.html", "static.json")),
     )
@@ -147,8 +147,8 @@ def test_empty_fixture_error_message_and_hint(fixture_app: FixtureApp) -> None:
         f"No app was recognised in `{app}`: looked for "
         "`requirements.txt`, `pyproject.toml`, `Pipfile`, `setup.py`, `package.json`, "
         "`go.mod`, `Gemfile`, `pom.xml`, `build.gradle`, `build.gradle.kts`, "
-        "`composer.json`, `Dockerfile`, `Containerfile`, `index.html`, `public/index.html` "
-        "or `static.json` and found none."
+        "`composer.json`, `index.php`, `Dockerfile`, `Containerfile`, `index.html`, "
+        "`public/index.html` or `static.json` and found none."
     )
     assert caught.value.hint == (
         "add a Dockerfile, or one of requirements.txt, package.json, go.mod, Gemfile, pom.xml, "

@@ -39,7 +39,31 @@ def test_rails_without_puma_config_runs_rails_server(make_app: MakeApp) -> None:
     detection = detect_ruby(make_app({"Gemfile": RAILS_GEMFILE, "config.ru": ""}))
 
     assert detection is not None
-    assert detection.default_web_command == "bundle exec rails server -p $PORT -b 0.0.0.0"
+    assert detection.default_web_command == "bundle exec rails server -b 0.0.0.0 -p $PORT"
+
+
+def test_rails_with_bin_rails_runs_it(make_app: MakeApp) -> None:
+    app = make_app(
+        {"Gemfile": RAILS_GEMFILE, "config.ru": "", "bin/rails": "#!/usr/bin/env ruby\n"}
+    )
+
+    detection = detect_ruby(app)
+
+    assert detection is not None
+    assert detection.default_web_command == "bin/rails server -b 0.0.0.0 -p $PORT"
+
+
+def test_config_application_rb_makes_a_rails_app(make_app: MakeApp) -> None:
+    app = make_app({"Gemfile": "gemspec\n", "config/application.rb": "", "bin/rails": ""})
+
+    detection = detect_ruby(app)
+
+    assert detection is not None
+    assert detection.framework == "rails"
+    assert Evidence("config/application.rb", "config/application.rb is present") in (
+        detection.evidence
+    )
+    assert detection.default_web_command == "bin/rails server -b 0.0.0.0 -p $PORT"
 
 
 def test_rails_gem_found_in_gemfile_lock(make_app: MakeApp) -> None:
@@ -66,6 +90,31 @@ def test_sinatra_rack_app_runs_rackup(make_app: MakeApp) -> None:
     assert detection is not None
     assert detection.framework == "sinatra"
     assert detection.default_web_command == "bundle exec rackup -p $PORT -o 0.0.0.0"
+
+
+def test_rack_app_with_puma_in_the_lockfile_runs_puma(make_app: MakeApp) -> None:
+    app = make_app(
+        {
+            "Gemfile": "gem 'rack'\ngem 'puma'\n",
+            "Gemfile.lock": "GEM\n  specs:\n    puma (6.6.0)\n      nio4r (~> 2.0)\n",
+            "config.ru": "",
+        }
+    )
+
+    detection = detect_ruby(app)
+
+    assert detection is not None
+    assert detection.default_web_command == "bundle exec puma -p $PORT"
+
+
+def test_rack_fixture_runs_puma(fixture_app: FixtureApp) -> None:
+    detection = detect(fixture_app("ruby-rack"))
+
+    assert detection.language == "ruby"
+    assert detection.framework is None
+    assert detection.default_web_command == "bundle exec puma -p $PORT"
+    assert detection.runtime_version == "3.3.8"
+    assert detection.runtime_version_source == Evidence("Gemfile", "Gemfile asks for ruby '3.3.8'")
 
 
 def test_plain_rack_app_runs_rackup(make_app: MakeApp) -> None:
@@ -96,6 +145,20 @@ def test_commented_out_gem_does_not_count(make_app: MakeApp) -> None:
     [
         (
             {".ruby-version": "ruby-3.3.0\n", "Gemfile": 'ruby "3.2.2"\n'},
+            "3.2.2",
+            Evidence("Gemfile", "Gemfile asks for ruby '3.2.2'"),
+        ),
+        (
+            {
+                ".ruby-version": "ruby-3.3.0\n",
+                "Gemfile": "gem 'rack'\n",
+                "Gemfile.lock": "GEM\n\nRUBY VERSION\n   ruby 3.3.4p94\n\nBUNDLED WITH\n   2.5.11\n",
+            },
+            "3.3.4",
+            Evidence("Gemfile.lock", "Gemfile.lock was locked with Ruby 3.3.4"),
+        ),
+        (
+            {".ruby-version": "ruby-3.3.0\n", "Gemfile": "gem 'rack'\n"},
             "3.3.0",
             Evidence(".ruby-version", ".ruby-version asks for Ruby ruby-3.3.0"),
         ),
