@@ -34,6 +34,23 @@ APPS = {
         "Installing collected packages",
     ),
 }
+FIXTURES = REPO / "tests" / "fixtures" / "apps"
+APPS.update(
+    {
+        # Spring Boot with the Maven wrapper: Maven and every dependency from Maven Central.
+        "java-getting-started": (
+            FIXTURES,
+            "src/main/java/com/heroku/java/GreetingController.java",
+            "Downloaded from",
+        ),
+        # Rack + puma from vendor/cache: native extensions compiled once.
+        "ruby-rack": (FIXTURES, "config.ru", "Installing puma"),
+        # vendor/ committed: Composer only checks it.
+        "php-composer": (FIXTURES, "public/index.php", "Installing "),
+        "node-yarn1": (FIXTURES, "server.js", "Resolving packages"),
+        "python-django-psycopg2": (FIXTURES, "shop/urls.py", "Installing collected packages"),
+    }
+)
 DEFAULT_APPS = ["node-express", "python-flask"]
 
 
