@@ -162,6 +162,40 @@ def _security() -> Obj:
     }
 
 
+def pod_object(plan: BuildPlan, pod: BuildPod, spec: Obj) -> Obj:
+    """The build Pod with `spec`; with the registry credentials Secret as DOCKER_CONFIG.
+
+    `spec` has one container, whose `env` and `volumeMounts` and the pod's
+    `volumes` are lists this adds the Secret's mount to.
+    """
+    if pod.auth_secret:
+        container = spec["containers"][0]
+        spec["volumes"].append(
+            {
+                "name": "registry-auth",
+                "secret": {
+                    "secretName": pod.auth_secret,
+                    "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
+                },
+            }
+        )
+        container["volumeMounts"].append(
+            {"name": "registry-auth", "mountPath": AUTH_MOUNT, "readOnly": True}
+        )
+        container["env"].append({"name": "DOCKER_CONFIG", "value": AUTH_MOUNT})
+        spec["imagePullSecrets"] = [{"name": pod.auth_secret}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": pod.name,
+            "namespace": pod.namespace,
+            "labels": pod_labels(plan, pod.build_id),
+        },
+        "spec": spec,
+    }
+
+
 def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> Obj:
     """The Pod that builds `plan` in the cluster.
 
@@ -220,29 +254,7 @@ def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> O
         ],
         "volumes": volumes,
     }
-    if pod.auth_secret:
-        volumes.append(
-            {
-                "name": "registry-auth",
-                "secret": {
-                    "secretName": pod.auth_secret,
-                    "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
-                },
-            }
-        )
-        mounts.append({"name": "registry-auth", "mountPath": AUTH_MOUNT, "readOnly": True})
-        env.append({"name": "DOCKER_CONFIG", "value": AUTH_MOUNT})
-        spec["imagePullSecrets"] = [{"name": pod.auth_secret}]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod.name,
-            "namespace": pod.namespace,
-            "labels": pod_labels(plan, pod.build_id),
-        },
-        "spec": spec,
-    }
+    return pod_object(plan, pod, spec)
 
 
 def cache_claim(plan: BuildPlan) -> Obj:

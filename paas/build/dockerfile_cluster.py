@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paas.build.cluster import (
-    AUTH_MOUNT,
     BUILD_CONTAINER,
     BUILD_DEADLINE,
     READY_MARK,
@@ -44,7 +43,7 @@ from paas.build.cluster import (
     BuildPod,
     BuildPodRun,
     builder_digest,
-    pod_labels,
+    pod_object,
     run_build_pod,
 )
 from paas.build.plan import BuildPlan
@@ -216,29 +215,7 @@ def dockerfile_build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = 
         ],
         "volumes": volumes,
     }
-    if pod.auth_secret:
-        volumes.append(
-            {
-                "name": "registry-auth",
-                "secret": {
-                    "secretName": pod.auth_secret,
-                    "items": [{"key": ".dockerconfigjson", "path": "config.json"}],
-                },
-            }
-        )
-        mounts.append({"name": "registry-auth", "mountPath": AUTH_MOUNT, "readOnly": True})
-        env.append({"name": "DOCKER_CONFIG", "value": AUTH_MOUNT})
-        spec["imagePullSecrets"] = [{"name": pod.auth_secret}]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod.name,
-            "namespace": pod.namespace,
-            "labels": pod_labels(plan, pod.build_id),
-        },
-        "spec": spec,
-    }
+    return pod_object(plan, pod, spec)
 
 
 def dockerfile_steps(text: str) -> list[str]:
