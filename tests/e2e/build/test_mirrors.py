@@ -39,6 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.seen.append(self.path)
         parts = [p for p in self.path.split("?")[0].split("/") if p]
         body: bytes | None = None
+        kind = "application/octet-stream"
         if len(parts) == 2 and parts[0] == "simple":
             files = [
                 f
@@ -51,12 +52,14 @@ class _Handler(BaseHTTPRequestHandler):
                     for f in files
                 )
                 body = f"<!doctype html><html><body>{links}</body></html>".encode()
+                kind = "text/html"
         elif len(parts) == 2 and parts[0] == "files" and (self.server.wheels / parts[1]).is_file():
             body = (self.server.wheels / parts[1]).read_bytes()
         if body is None:
             self.send_error(404)
             return
         self.send_response(200)
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
