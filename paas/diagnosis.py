@@ -160,7 +160,8 @@ def pod_failure(
 
 
 READ_ONLY_HINT = (
-    "The app wrote outside /tmp, and its root filesystem is read-only because "
+    "The app's log says `Read-only file system`: it wrote outside /tmp, and its root "
+    "filesystem is read-only because "
     "`kubernetes.read_only_root` is on in paas.yaml (or `read_only_root` in the cluster "
     "settings): write under /tmp, or turn the setting off."
 )

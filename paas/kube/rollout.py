@@ -24,6 +24,8 @@ from paas.objects import Obj
 
 POLL_SECONDS = 1.0
 LOG_LINES = 20
+# How many of the failing process's last lines are searched for a known cause.
+SCAN_LINES = 300
 
 Progress = Callable[[str, int, int], None]
 
@@ -52,7 +54,7 @@ def _events(kube: Kube, namespace: str, pod: str) -> list[Obj]:
 
 
 def last_log_lines(kube: Kube, namespace: str, failure: RolloutFailure) -> list[str]:
-    """The last lines the failing container wrote (from its previous run when it restarted)."""
+    """The failing container's last `SCAN_LINES` lines (its previous run's, if it restarted)."""
     if not failure.pod:
         return []
     for previous in (True, False):
@@ -63,7 +65,7 @@ def last_log_lines(kube: Kube, namespace: str, failure: RolloutFailure) -> list[
                 failure.pod,
                 container=failure.container or None,
                 follow=False,
-                tail=LOG_LINES,
+                tail=SCAN_LINES,
                 previous=previous,
             )
         )
@@ -117,7 +119,7 @@ def wait_for_rollout(
                     failure.message(process),
                     hint_from_logs(failure.hint, lines),
                     reason=failure.reason,
-                    log_lines=tuple(lines),
+                    log_lines=tuple(lines[-LOG_LINES:]),
                 )
         if not pending:
             return

@@ -61,6 +61,6 @@ def test_an_app_that_writes_beside_its_code_serves_and_the_read_only_opt_in_name
     second = paas("push", str(source), "--app", app, "--timeout", "180")
     assert second.returncode != 0, second.stderr[-3000:]
     assert "CrashLoopBackOff" in second.stderr
-    assert "Read-only file system" in second.stderr  # the app's own last lines
+    assert "Read-only file system" in second.stderr, second.stderr[-3000:]  # the app's own lines
     assert "`kubernetes.read_only_root`" in second.stderr
     assert "release=v1" in get(app).text  # the last good release keeps serving
