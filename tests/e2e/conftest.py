@@ -199,16 +199,27 @@ class RunningImage:
             except OSError as exc:
                 last = exc
                 time.sleep(0.5)
-        logs = subprocess.run(
-            ["podman", "logs", self.container], capture_output=True, text=True, check=False
-        )
-        raise AssertionError(f"no answer on {path}: {last}\n{logs.stdout}{logs.stderr}")
+        raise AssertionError(f"no answer on {path}: {last}\n{self.logs()}")
 
     def logs(self) -> str:
         out = subprocess.run(
             ["podman", "logs", self.container], capture_output=True, text=True, check=False
         )
         return out.stdout + out.stderr
+
+    def stop(self) -> int:
+        """Stop it as Kubernetes does (SIGTERM, then 10 s); return the process's exit code."""
+        stopped = subprocess.run(
+            ["podman", "stop", "-t", "10", self.container], capture_output=True, check=False
+        )
+        assert stopped.returncode == 0, stopped.stderr
+        state = subprocess.run(
+            ["podman", "inspect", "-f", "{{.State.ExitCode}}", self.container],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(state.stdout.strip())
 
 
 @pytest.fixture

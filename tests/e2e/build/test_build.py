@@ -81,17 +81,7 @@ def test_static_server_logs_requests_and_stops_cleanly_on_sigterm(
     running = run_image(image, "paas-static-server")
     assert "release=unknown" in running.get("/")
     assert "greeting=Hello" in running.get("/")
-    stop = subprocess.run(
-        ["podman", "stop", "-t", "10", running.container], capture_output=True, check=False
-    )
-    assert stop.returncode == 0
-    state = subprocess.run(
-        ["podman", "inspect", "-f", "{{.State.ExitCode}}", running.container],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert state.stdout.strip() == "0"
+    assert running.stop() == 0
     assert re.search(r"GET / 200 \d+B", running.logs())
 
 

@@ -49,8 +49,10 @@ def cluster_app(cluster, app_copy) -> Iterator[Callable[..., Path]]:
                 raise
 
 
-def cluster_build(build_testbed, cluster, path: Path, *args: str):
-    env = {**build_testbed.env, "KUBECONFIG": str(cluster.kubeconfig)}
+def cluster_build(
+    build_testbed, cluster, path: Path, *args: str, extra_env: dict[str, str] | None = None
+):
+    env = {**build_testbed.env, "KUBECONFIG": str(cluster.kubeconfig), **(extra_env or {})}
     return subprocess.run(
         [
             sys.executable,

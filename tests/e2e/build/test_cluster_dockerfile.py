@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from test_cluster_build import cluster_build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 
@@ -162,35 +163,12 @@ def dockerfile_app(
                     raise
 
 
+# No daemon is used: DOCKER_HOST points nowhere, so a local build could not run.
+NO_DAEMON = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+
+
 def _env(build_testbed, cluster) -> dict[str, str]:
-    # No daemon is used: DOCKER_HOST points nowhere, so a local build could not run.
-    return {
-        **build_testbed.env,
-        "KUBECONFIG": str(cluster.kubeconfig),
-        "DOCKER_HOST": "unix:///nonexistent/docker.sock",
-    }
-
-
-def cluster_build(build_testbed, cluster, path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paas",
-            "build",
-            str(path),
-            "--strategy",
-            "cluster",
-            "--settings",
-            str(build_testbed.settings),
-            "--json",
-        ],
-        env=_env(build_testbed, cluster),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return {**build_testbed.env, "KUBECONFIG": str(cluster.kubeconfig), **NO_DAEMON}
 
 
 def pods_left(cluster, namespace: str) -> list[str]:
@@ -201,7 +179,7 @@ def pods_left(cluster, namespace: str) -> list[str]:
 
 
 def built_image(build_testbed, cluster, path: Path) -> tuple[str, str]:
-    result = cluster_build(build_testbed, cluster, path)
+    result = cluster_build(build_testbed, cluster, path, extra_env=NO_DAEMON)
     assert result.returncode == 0, result.stderr[-6000:]
     data = json.loads(result.stdout)
     assert re.match(rf"^{re.escape(build_testbed.registry)}/{path.name}@sha256:[0-9a-f]{{64}}$", data["image"]), data  # fmt: skip
@@ -252,7 +230,7 @@ def test_failing_run_in_the_cluster_names_the_step_and_leaves_no_pod(
     build_testbed, cluster, dockerfile_app
 ) -> None:
     app = dockerfile_app(run_step='RUN echo "checking the build" && exit 3')
-    result = cluster_build(build_testbed, cluster, app)
+    result = cluster_build(build_testbed, cluster, app, extra_env=NO_DAEMON)
     assert result.returncode == 7, result.stderr[-3000:]
     assert (
         f"error: The Dockerfile build of `{app.name}` failed at step 5/10: "
@@ -382,7 +360,7 @@ def test_a_namespace_that_is_not_the_apps_build_namespace_is_never_relaxed(
             metadata=client.V1ObjectMeta(name=f"{app.name}-build", labels=restricted)
         )
     )
-    result = cluster_build(build_testbed, cluster, app)
+    result = cluster_build(build_testbed, cluster, app, extra_env=NO_DAEMON)
     assert result.returncode == 7, result.stderr[-3000:]
     assert (
         f"error: The namespace `{app.name}-build` exists and is not the build namespace "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -43,17 +42,7 @@ def test_php_composer_app_builds_offline_and_serves_through_apache(
     assert re.search(r"php=8\.2\.\d+ apache2handler", body)  # mod_php, not `php -S`
     # /healthz is no file: public/.htaccess rewrites it to index.php.
     assert running.get("/healthz").strip() == "ok"
-    stop = subprocess.run(
-        ["podman", "stop", "-t", "10", running.container], capture_output=True, check=False
-    )
-    assert stop.returncode == 0
-    state = subprocess.run(
-        ["podman", "inspect", "-f", "{{.State.ExitCode}}", running.container],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert state.stdout.strip() == "0"
+    assert running.stop() == 0
     logs = running.logs()
     assert '"GET /healthz HTTP/1.1" 200' in logs
     assert "caught SIGWINCH, shutting down gracefully" in logs
