@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from paas.errors import PaasError, RolloutError
 from paas.kube.api import Kube, timestamp
+from paas.kube.claims import check_hosts, check_namespace
 from paas.kube.rollout import run_job, wait_for_rollout
 from paas.kube.store import (
     app_lock,
@@ -30,7 +31,7 @@ from paas.manifest import AppSpec
 from paas.names import object_name
 from paas.objects import Obj
 from paas.releases import Change, Release, ReleaseRecord, current, next_release, to_prune
-from paas.render import config_secret_name, namespace_object, render
+from paas.render import check_policy, config_secret_name, namespace_object, render
 from paas.settings import ClusterSettings
 
 # What paas prunes when a process type, cron job or the web process goes away.
@@ -94,7 +95,10 @@ def deploy(
         BusyError: another change held the app's lock for longer than `lock_wait`.
     """
     namespace = settings.namespace(app_name)
-    if change.app is not None:  # a first deploy: the lock lives in the namespace
+    if change.app is not None:
+        check_policy(change.app, settings)  # before anything is applied
+    check_namespace(kube, app_name, namespace)
+    if change.app is not None:  # maybe a first deploy: the lock lives in the namespace
         kube.apply(namespace_object(app_name, namespace))
     with app_lock(
         kube,
@@ -119,6 +123,7 @@ def deploy(
         app = record.app
         release = record.release()
         objects = render(app, release, settings)
+        check_hosts(kube, app_name, namespace, objects)
         save_release(kube, namespace, record, objects, create=True)
         events.info(f"Release {record.name}: {record.description}")
         try:

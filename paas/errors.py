@@ -106,6 +106,12 @@ class RenderError(PaasError):
     kind = "render"
 
 
+class PolicyError(RenderError):
+    """A rendered object breaks the cluster's policy (namespace, kinds, Pod Security, domains)."""
+
+    kind = "policy"
+
+
 class ClusterError(PaasError):
     """The cluster could not be reached, or refused a request."""
 

@@ -74,8 +74,10 @@ class Session:
         Raises:
             NotFoundError: no such app.
         """
+        from paas.kube.claims import check_namespace
+
         namespace = self.settings.namespace(app)
-        if self.kube.get("v1", "Namespace", None, namespace) is None:
+        if check_namespace(self.kube, app, namespace) is None:
             raise NotFoundError(
                 f"there is no app `{app}`", "See `paas apps`, or create it with `paas apps create`."
             )
@@ -330,12 +332,11 @@ def destroy_app(session: Session, app: str) -> None:
         NotFoundError: no such app.
         UsageError: the namespace was not made by paas.
     """
+    from paas.kube.claims import check_namespace
+
     namespace = session.settings.namespace(app)
-    ns = session.kube.get("v1", "Namespace", None, namespace)
-    if ns is None:
+    if check_namespace(session.kube, app, namespace) is None:
         raise NotFoundError(f"there is no app `{app}`")
-    if ns["metadata"].get("labels", {}).get("paas.dev/app") != app:
-        raise UsageError(f"namespace `{namespace}` was not made by paas; not deleting it")
     session.kube.delete("v1", "Namespace", None, namespace)
     # Where its Dockerfile builds ran (Pod Security "baseline"), if they did.
     builds = session.kube.get("v1", "Namespace", None, build_namespace(namespace))

@@ -58,6 +58,48 @@ class MirrorSettings(BaseModel):
         return self
 
 
+#: The exceptions to Pod Security "restricted" a platform engineer can allow by name.
+POLICY_EXCEPTIONS = (
+    "privileged",
+    "host-namespaces",
+    "host-path",
+    "host-ports",
+    "capabilities",
+    "privilege-escalation",
+    "run-as-root",
+    "seccomp",
+    "volume-types",
+    "sysctls",
+    "security-profiles",
+    "pod-security-labels",
+)
+
+
+class PolicySettings(BaseModel):
+    """What a platform engineer allows apps beyond paas's defaults (see paas/render/policy.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Pod Security "restricted" exceptions by name, e.g. ``privileged``, ``host-path``.
+    allow: tuple[str, ...] = ()
+    #: Kinds a patch may turn an object into, as ``group/Kind`` (``Kind`` for the core group).
+    kinds: tuple[str, ...] = ()
+    #: Custom domains may be wildcards (``*.example.com``).
+    wildcard_domains: bool = False
+    #: Custom domains may be the cluster domain or inside it.
+    cluster_domain: bool = False
+
+    @model_validator(mode="after")
+    def _known(self) -> PolicySettings:
+        for name in self.allow:
+            if name not in POLICY_EXCEPTIONS:
+                raise ValueError(
+                    f"`{name}` is not a policy exception; the exceptions are: "
+                    + ", ".join(POLICY_EXCEPTIONS)
+                )
+        return self
+
+
 class ClusterSettings(BaseModel):
     """Settings shared by everyone who deploys to one cluster."""
 
@@ -76,6 +118,7 @@ class ClusterSettings(BaseModel):
     history: int = Field(20, ge=2, le=1000)
     read_only_root: bool = False
     mirrors: MirrorSettings = Field(default_factory=MirrorSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
 
     def namespace(self, app: str) -> str:
         """The namespace that holds everything of `app`."""

@@ -61,10 +61,12 @@ def push(
     from paas.console import get_console
     from paas.project import Project
     from paas.registry import resolve_digest
+    from paas.render import check_policy
 
     console = get_console()
     project = Project.read(path, name=app, prebuilt=image is not None)
     current = session(context, timeout=timeout, lock_wait=wait_lock)
+    check_policy(project.spec, current.settings)  # before a build, not after it
     if image is not None:
         ref = resolve_digest(image, insecure=current.settings.insecure_registry)
     else:

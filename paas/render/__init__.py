@@ -9,6 +9,7 @@ Secret before the workloads that use them.
 
 from __future__ import annotations
 
+from paas.errors import PolicyError
 from paas.manifest import DEFAULT_PORT, DEFAULT_SIZE, AppSpec, CronJob, Healthcheck, Process
 from paas.names import CRONJOB_NAME_MAX, object_name
 from paas.objects import Obj
@@ -56,6 +57,7 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
 
     Raises:
         RenderError: a `kubernetes.patches` rule matches nothing or cannot apply.
+        PolicyError: an object breaks the cluster's policy (see `paas.render.policy`).
     """
     ns = settings.namespace(app.name)
     objects: list[Obj] = [
@@ -80,7 +82,41 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
     if app.postdeploy and first:
         objects.append(_job(app, release, ns, "postdeploy", app.postdeploy, read_only=ro))
     objects += [_cronjob(app, job, release, ns, read_only=ro) for job in app.cron]
-    return apply_patches(objects, app.patches)
+    return _patched(objects, app, settings, ns)
+
+
+def check_policy(app: AppSpec, settings: ClusterSettings) -> None:
+    """Refuse `app` before anything is built or applied when its objects break the policy.
+
+    The objects' policy does not depend on the release, so a placeholder one stands in.
+
+    Raises:
+        RenderError: a patch matches nothing or cannot apply.
+        PolicyError: an object breaks the cluster's policy.
+    """
+    render(app, Release(version=1, image="pending"), settings)
+
+
+def _patched(objects: list[Obj], app: AppSpec, settings: ClusterSettings, ns: str) -> list[Obj]:
+    """Apply the patches one by one, checking the policy after each, so a refusal names its line."""
+    from paas.render.policy import check_hosts, check_objects, ingress_hosts
+
+    def check(candidate: list[Obj]) -> str | None:
+        return check_objects(candidate, ns, settings) or check_hosts(
+            ingress_hosts(candidate), app.name, settings
+        )
+
+    hint = (
+        "Remove it, or ask a platform engineer to allow it for the cluster (`policy` in the "
+        "cluster settings; see docs/security.md)."
+    )
+    if problem := check(objects):
+        raise PolicyError(f"App `{app.name}` is refused: {problem}.", hint)
+    for rule in app.patches:
+        objects = apply_patches(objects, (rule,))
+        if problem := check(objects):
+            raise PolicyError(f"{rule.place}: this patch is refused: {problem}.", hint)
+    return objects
 
 
 def _meta(name: str, ns: str | None, lbls: dict[str, str]) -> Obj:
