@@ -67,6 +67,33 @@ def init(
             "paas.yaml's `kubernetes.read_only_root` overrides it."
         ),
     ] = False,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='A Pod Security "restricted" exception that `kubernetes.patches` may make, by '
+            "name (`privileged`, `host-path`, `host-ports`, ...; see docs/security.md); repeat "
+            "for each.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A kind a patch may turn an object into, `group/Kind` (`Kind` for the core "
+            "group); repeat for each.",
+            show_default=False,
+        ),
+    ] = None,
+    wildcard_domains: Annotated[
+        bool, typer.Option(help="Apps may claim wildcard custom domains (`*.example.com`).")
+    ] = False,
+    cluster_domain: Annotated[
+        bool,
+        typer.Option(
+            help="Apps may claim custom domains inside the cluster domain (where apps have "
+            "their default hosts)."
+        ),
+    ] = False,
     context: ContextOption = None,
 ) -> None:
     """Store the cluster's settings; every paas command reads them.
@@ -89,7 +116,7 @@ def init(
     from paas.errors import UsageError
     from paas.kube.api import Kube
     from paas.kube.store import write_settings
-    from paas.settings import ClusterSettings, MirrorSettings, TLSSettings
+    from paas.settings import ClusterSettings, MirrorSettings, PolicySettings, TLSSettings
 
     mode, _, value = tls.partition(":")
     if mode == "none":
@@ -119,6 +146,18 @@ def init(
             f"`--mirror`: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
             "Give each mirror as an http(s) URL without credentials.",
         ) from None
+    try:
+        policy = PolicySettings(
+            allow=tuple(allow or ()),
+            kinds=tuple(allow_kind or ()),
+            wildcard_domains=wildcard_domains,
+            cluster_domain=cluster_domain,
+        )
+    except ValidationError as exc:
+        raise UsageError(
+            f"`--allow`: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
+            "Name the exception as docs/security.md lists it.",
+        ) from None
     settings = ClusterSettings(
         domain=domain,
         registry=registry,
@@ -130,6 +169,7 @@ def init(
         history=history,
         mirrors=mirror_settings,
         read_only_root=read_only_root,
+        policy=policy,
     )
     write_settings(Kube(context), settings)
     get_console().success(
@@ -164,6 +204,7 @@ def info(context: ContextOption = None, json_output: JsonOption = False) -> None
             ("ingress class", settings.ingress_class or "(cluster default)"),
             ("tls", tls.mode + (f":{tls.issuer or tls.secret}" if tls.mode != "none" else "")),
             ("history", f"{settings.history} releases"),
+            ("policy exceptions", ", ".join(settings.policy.allow) or "(none)"),
         ],
         title="Cluster settings",
     )
