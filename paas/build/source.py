@@ -26,7 +26,6 @@ from pathlib import Path
 
 from pathspec import PathSpec
 from pathspec.pattern import Pattern
-from pathspec.patterns.gitignore import GitIgnorePatternError
 
 from paas.detect.appdir import AppDir, special_kind
 from paas.errors import BuildError
@@ -62,7 +61,7 @@ class IgnoreRules:
     def __post_init__(self) -> None:
         try:
             spec = _spec(self.lines)
-        except (GitIgnorePatternError, ValueError):
+        except Exception:  # pathspec's GitIgnorePatternError, or RE2's error on a bad range
             number = next(n for n, line in enumerate(self.lines, 1) if not _valid(line))
             raise BuildError(
                 f"{self.source or 'ignore rules'}:{number}: not a valid gitignore pattern.",
@@ -93,7 +92,7 @@ class IgnoreRules:
 def _valid(line: str) -> bool:
     try:
         _spec((line,))
-    except (GitIgnorePatternError, ValueError):
+    except Exception:  # as in `IgnoreRules.__post_init__`
         return False
     return True
 
