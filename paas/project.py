@@ -85,12 +85,13 @@ def default_app_name(app: str | None, path: Path = Path(".")) -> str:
     """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory's name."""
     if app:
         return app
+    from paas.detect.appdir import AppDir
     from paas.manifest import MANIFEST_FILE, read_manifest
     from paas.names import suggest_app_name
 
-    manifest_file = path / MANIFEST_FILE
-    if manifest_file.is_file():
-        manifest, _ = read_manifest(manifest_file.read_text())
+    text = AppDir(path).manifest_text(MANIFEST_FILE)
+    if text is not None:
+        manifest, _ = read_manifest(text)
         if manifest.name:
             return manifest.name
     return suggest_app_name(path.resolve().name)

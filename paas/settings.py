@@ -137,8 +137,17 @@ def parse_settings(text: str, file: str) -> ClusterSettings:
 
 
 def settings_from_file(path: Path) -> ClusterSettings:
-    """The settings in the file `path` (`--settings`, as `paas cluster info --json` prints)."""
-    return parse_settings(path.read_text(), str(path))
+    """The settings in the file `path` (`--settings`, as `paas cluster info --json` prints).
+
+    Read like a manifest file: a regular file (never a FIFO or device, which
+    would block), at most 1 MiB of UTF-8, parsed by the bounded YAML loader.
+
+    Raises:
+        ManifestError: the file is absent, special, too large, not UTF-8 or invalid.
+    """
+    from paas.detect.appdir import read_named_file
+
+    return parse_settings(read_named_file(path), str(path))
 
 
 def image_repository(settings: ClusterSettings, app: str) -> str:

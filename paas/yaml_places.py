@@ -9,6 +9,7 @@ must be an integer``. Pure: text in, data or a `ManifestError` out.
 from __future__ import annotations
 
 import difflib
+import json
 import types
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, Union, get_args, get_origin
@@ -21,11 +22,151 @@ from paas.errors import ManifestError
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Limits of a YAML or JSON document, so that no input can make a command run for
+#: minutes or exhaust memory: its length, its nesting and its nodes (counted with
+#: every alias expanded, so a "billion laughs" of a few hundred bytes is refused).
+MAX_TEXT = 1024 * 1024
+MAX_DEPTH = 100
+MAX_NODES = 100_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing documents nested deeper than `MAX_DEPTH`."""
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self.file = file
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise ManifestError(
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    "Flatten the structure.",
+                    file=self.file,
+                    line=mark.line + 1 if mark else None,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _checked_scalar(construct: Any) -> Any:
+    """Wrap a scalar constructor so that a value Python refuses is a YAML error on its line."""
+
+    def checked(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a value that cannot be read: too many digits, or not a valid date",
+                node.start_mark,
+            ) from None
+
+    return checked
+
+
+for _tag in ("int", "float", "timestamp"):
+    _BoundedLoader.add_constructor(
+        f"tag:yaml.org,2002:{_tag}",
+        _checked_scalar(yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{_tag}"]),
+    )
+
+
+def _count_nodes(node: yaml.Node, file: str) -> None:
+    """Refuse a node tree of more than `MAX_NODES` nodes or `MAX_DEPTH` levels, aliases expanded.
+
+    Linear in the nodes as written: the expanded size and height of a node
+    shared through aliases are computed once and reused; a node that contains
+    itself (an alias inside its own anchor) is refused.
+    """
+    known: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()
+
+    def refuse(current: yaml.Node, message: str, hint: str) -> ManifestError:
+        return ManifestError(message, hint, file=file, line=current.start_mark.line + 1)
+
+    def measure(current: yaml.Node, depth: int) -> tuple[int, int]:
+        key = id(current)
+        if key in known:
+            size, height = known[key]
+        else:
+            if key in open_nodes:
+                raise refuse(
+                    current,
+                    "an alias refers to a node that contains it",
+                    "Remove the alias; paas reads no recursive YAML.",
+                )
+            if depth > MAX_DEPTH:
+                raise refuse(
+                    current,
+                    f"nested more than {MAX_DEPTH} levels deep once its aliases are expanded",
+                    "Flatten the structure, or use fewer aliases (`*name`).",
+                )
+            open_nodes.add(key)
+            children: list[yaml.Node] = []
+            if isinstance(current, yaml.MappingNode):
+                children = [part for pair in current.value for part in pair]
+            elif isinstance(current, yaml.SequenceNode):
+                children = list(current.value)
+            size, height = 1, 1
+            for child in children:
+                child_size, child_height = measure(child, depth + 1)
+                size += child_size
+                height = max(height, child_height + 1)
+                if size > MAX_NODES:
+                    raise refuse(
+                        current,
+                        f"more than {MAX_NODES:,} values once its aliases are expanded",
+                        "Write the values out, or use fewer aliases (`*name`).",
+                    )
+            open_nodes.discard(key)
+            known[key] = (size, height)
+        if depth + height - 1 > MAX_DEPTH:
+            raise refuse(
+                current,
+                f"nested more than {MAX_DEPTH} levels deep once its aliases are expanded",
+                "Flatten the structure, or use fewer aliases (`*name`).",
+            )
+        return size, height
+
+    measure(node, 1)
+
+
+def _too_long(text: str, file: str) -> ManifestError | None:
+    if len(text) <= MAX_TEXT:
+        return None
+    return ManifestError(
+        f"the text is longer than {MAX_TEXT // (1024 * 1024)} MiB",
+        "paas reads manifest and settings files of at most that size; make it smaller.",
+        file=file,
+    )
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML into data and its node tree (for line numbers); reject repeated keys."""
+    """Parse YAML into data and its node tree (for line numbers); reject repeated keys.
+
+    Bounded: at most `MAX_TEXT` characters, `MAX_DEPTH` levels and `MAX_NODES`
+    values with aliases expanded; a number with more digits than Python reads
+    is an error on its line.
+
+    Raises:
+        ManifestError: the text is not YAML, is too large or deep, or repeats a key.
+    """
+    if (long := _too_long(text, file)) is not None:
+        raise long
+    loader = _BoundedLoader(text, file)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _count_nodes(node, file)
+            _reject_repeated_keys(node, file, (), set())
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -38,15 +179,92 @@ def load_yaml(text: str, file: str) -> tuple[Any, yaml.Node | None]:
         ) from None
     except yaml.YAMLError as exc:
         raise ManifestError(f"cannot parse YAML: {exc}", file=file) from None
-    if node is not None:
-        _reject_repeated_keys(node, file, ())
+    except RecursionError:
+        raise ManifestError(
+            "cannot parse YAML: nested too deeply", "Flatten the structure.", file=file
+        ) from None
+    finally:
+        loader.dispose()
     return data, node
 
 
-def _reject_repeated_keys(node: yaml.Node, file: str, path: tuple[str | int, ...]) -> None:
+def json_depth(text: str) -> int | None:
+    """The line where JSON `text` nests deeper than `MAX_DEPTH`, or None when it does not.
+
+    A linear scan that skips strings, so that no deep document reaches the
+    recursive parser.
+    """
+    depth = 0
+    line = 1
+    in_string = False
+    escaped = False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def load_json(text: str, file: str) -> Any:
+    """Parse JSON text, bounded like `load_yaml`.
+
+    Raises:
+        ManifestError: the text is not JSON, too large, too deep, or has a too long number.
+    """
+    if (long := _too_long(text, file)) is not None:
+        raise long
+    deep = json_depth(text)
+    if deep is not None:
+        raise ManifestError(
+            f"cannot parse JSON: nested more than {MAX_DEPTH} levels deep",
+            "Flatten the structure.",
+            file=file,
+            line=deep,
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            f"cannot parse JSON: {exc.msg}",
+            "Fix the JSON syntax on that line.",
+            file=file,
+            line=exc.lineno,
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise ManifestError(
+            "cannot parse JSON: a number has too many digits",
+            "Write the number as a string, or shorten it.",
+            file=file,
+        ) from None
+
+
+def _reject_repeated_keys(
+    node: yaml.Node, file: str, path: tuple[str | int, ...], seen_nodes: set[int]
+) -> None:
+    """Refuse a mapping that repeats a key; a node shared through aliases is checked once."""
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):  # a mapping or list as a key: not text
+                _reject_repeated_keys(value, file, path, seen_nodes)
+                continue
             name = str(key.value)
             if name in seen:
                 raise ManifestError(
@@ -57,10 +275,10 @@ def _reject_repeated_keys(node: yaml.Node, file: str, path: tuple[str | int, ...
                     path=_dotted(path),
                 )
             seen[name] = key.start_mark.line + 1
-            _reject_repeated_keys(value, file, (*path, name))
+            _reject_repeated_keys(value, file, (*path, name), seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _reject_repeated_keys(item, file, (*path, index))
+            _reject_repeated_keys(item, file, (*path, index), seen_nodes)
 
 
 def _dotted(path: Sequence[str | int]) -> str:
@@ -168,7 +386,10 @@ def _non_text_key(node: yaml.Node | None, path: Sequence[str | int]) -> str | No
 
 
 def _yaml_type(raw: str) -> str:
-    value = yaml.safe_load(raw)
+    try:
+        value = yaml.safe_load(raw[:100])
+    except (yaml.YAMLError, ValueError):
+        return "non-string"
     return {bool: "boolean", int: "number", float: "number"}.get(type(value), "non-string")
 
 

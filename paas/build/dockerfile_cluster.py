@@ -372,14 +372,16 @@ def dockerfile_cluster_build(
         hint="Build and push it with `hack/testbed dockerfile-builder` (kaniko's executor, "
         "see docs/testbed.md), or name another with `paas cluster init --dockerfile-builder`.",
     )
-    dockerfile = source_dir / plan.dockerfile
-    try:
-        steps = dockerfile_steps(dockerfile.read_text(errors="replace"))
-    except OSError as exc:
+    from paas.detect.appdir import AppDir
+
+    # Read through the sandbox: inside the source, a regular file, at most 1 MiB.
+    data = AppDir(source_dir).read_bytes(plan.dockerfile, error=BuildError)
+    if data is None:
         raise BuildError(
-            f"`{plan.dockerfile}` cannot be read: {exc.strerror}.",
+            f"`{plan.dockerfile}` cannot be read: it does not exist.",
             "Check `build.dockerfile` in paas.yaml.",
-        ) from None
+        )
+    steps = dockerfile_steps(data.decode("utf-8", errors="replace"))
     build_id = secrets.token_hex(3)
     auth = credentials(plan.registry)
     namespace = build_namespace(plan.namespace)

@@ -16,12 +16,22 @@ from pathlib import Path
 
 from paas.build.plan import BuildPlan
 from paas.build.source import read_ignore_rules, source_files
+from paas.detect.appdir import RefusedFileError, open_regular
+from paas.errors import BuildError
 
 FINGERPRINT_PREFIX = "src-"
 
 
 def source_fingerprint(source_dir: Path, plan: BuildPlan) -> str:
-    """A tag naming exactly what a build of `plan` from `source_dir` gets."""
+    """A tag naming exactly what a build of `plan` from `source_dir` gets.
+
+    The files are those of `source_files()` (which refuses special files and
+    symlinks leading out), each opened without following a symlink or waiting
+    on a FIFO.
+
+    Raises:
+        BuildError: a file of the source cannot be sent to a build.
+    """
     digest = hashlib.sha256()
     inputs = {
         "strategy": plan.strategy,
@@ -37,8 +47,16 @@ def source_fingerprint(source_dir: Path, plan: BuildPlan) -> str:
         if path.is_symlink():
             digest.update(b"link:" + os.readlink(path).encode())
             continue
-        digest.update(oct(path.stat().st_mode & 0o111).encode())
-        with path.open("rb") as handle:
+        try:
+            fd = open_regular(path)
+        except (RefusedFileError, OSError) as exc:
+            what = exc.what if isinstance(exc, RefusedFileError) else exc.strerror
+            raise BuildError(
+                f"`{rel}` cannot be read for the build: {what}.",
+                "Remove it, or list it in `.paasignore`.",
+            ) from None
+        with os.fdopen(fd, "rb") as handle:
+            digest.update(oct(os.fstat(fd).st_mode & 0o111).encode())
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return FINGERPRINT_PREFIX + digest.hexdigest()[:32]

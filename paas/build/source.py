@@ -5,8 +5,10 @@ the root of the app directory does. ``.git/`` is never sent. A directory that
 is ignored is not entered, so a later ``!pattern`` cannot bring back a file
 inside it (as with git).
 
-`IgnoreRules` is pure (text in, decisions out); `source_files()` and
-`copy_source()` walk and copy the directory.
+`IgnoreRules` is pure (text in, decisions out), matched in linear time;
+`source_files()` and `copy_source()` walk and copy the directory, and refuse
+what a build must not get: a symlink leading outside the directory that is
+built (``COPY .`` would put its target in the image) and a special file.
 
 Example:
     rules = IgnoreRules.parse("node_modules/\\n*.log\\n!keep.log\\n")
@@ -17,112 +19,64 @@ Example:
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from pathspec import PathSpec
+from pathspec.pattern import Pattern
+
+from paas.detect.appdir import AppDir, special_kind
+from paas.errors import BuildError
 
 IGNORE_FILES = (".paasignore", ".gitignore")
 ALWAYS_IGNORED = (".git",)
 
 
-@dataclass(frozen=True)
-class IgnoreRule:
-    """One line of an ignore file.
+def _spec(lines: tuple[str, ...]) -> PathSpec[Pattern]:
+    """Compile gitignore lines for RE2, whose matching time is linear in the path.
 
-    Attributes:
-        pattern: The line as written (trimmed).
-        regex: The compiled pattern, matched against the whole relative path.
-        negated: A ``!`` line: matching paths are included again.
-        dir_only: A pattern ending in ``/``: it only matches directories.
+    Python's own `re` backtracks: a pattern like ``a*a*a*...`` against a long
+    name would take minutes.
     """
-
-    pattern: str
-    regex: re.Pattern[str]
-    negated: bool
-    dir_only: bool
-
-
-def _translate(glob: str) -> str:
-    """Turn a gitignore glob (without `!` and trailing `/`) into a regex body."""
-    anchored = "/" in glob.rstrip("/")
-    glob = glob.lstrip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        c = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == len(glob):
-            out.append("/.*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = glob.find("]", i + 2 if glob[i + 1 : i + 2] in ("!", "]") else i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                body = glob[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
-                i = end + 1
-        elif c == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(c))
-            i += 1
-    body = "".join(out)
-    return body if anchored else f"(?:.*/)?{body}"
+    return PathSpec.from_lines("gitignore", lines, backend="re2")
 
 
 @dataclass(frozen=True)
 class IgnoreRules:
     """The rules of one ignore file, in order; the last matching rule decides.
 
+    Matching is `pathspec`'s gitignore syntax on the RE2 engine (linear time).
+
     Attributes:
-        rules: The parsed lines.
+        lines: The lines of the file.
         source: The file they came from (``.paasignore``, ``.gitignore``) or empty.
     """
 
-    rules: tuple[IgnoreRule, ...] = ()
+    lines: tuple[str, ...] = ()
     source: str = ""
+    spec: PathSpec[Pattern] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            spec = _spec(self.lines)
+        except Exception:  # pathspec's GitIgnorePatternError, or RE2's error on a bad range
+            number = next(n for n, line in enumerate(self.lines, 1) if not _valid(line))
+            raise BuildError(
+                f"{self.source or 'ignore rules'}:{number}: not a valid gitignore pattern.",
+                "Fix or remove that line; the syntax is git's (`man gitignore`).",
+            ) from None
+        object.__setattr__(self, "spec", spec)
 
     @classmethod
     def parse(cls, text: str, source: str = "") -> IgnoreRules:
-        """Parse gitignore-syntax `text`."""
-        rules = []
-        for raw in text.splitlines():
-            line = raw.rstrip("\r")
-            # Trailing spaces are dropped unless escaped with a backslash.
-            stripped = line.rstrip(" ")
-            if stripped.endswith("\\") and len(stripped) < len(line):
-                stripped += " "
-            line = stripped
-            if not line or line.startswith("#"):
-                continue
-            negated = line.startswith("!")
-            if negated or line.startswith("\\!") or line.startswith("\\#"):
-                line = line[1:]
-            dir_only = line.endswith("/")
-            glob = line.rstrip("/")
-            if not glob:
-                continue
-            regex = re.compile(rf"^{_translate(glob)}$", re.DOTALL)
-            rules.append(IgnoreRule(raw.strip(), regex, negated, dir_only))
-        return cls(tuple(rules), source)
+        """Parse gitignore-syntax `text`.
+
+        Raises:
+            BuildError: a line is not a valid pattern; the message names the line.
+        """
+        return cls(tuple(text.splitlines()), source)
 
     def ignored(self, rel: str, *, is_dir: bool) -> bool:
         """Tell whether the path `rel` (relative, `/`-separated) is left out.
@@ -132,27 +86,54 @@ class IgnoreRules:
         """
         if rel.split("/", maxsplit=1)[0] in ALWAYS_IGNORED:
             return True
-        result = False
-        for rule in self.rules:
-            if rule.dir_only and not is_dir:
-                continue
-            if rule.regex.match(rel):
-                result = not rule.negated
-        return result
+        return self.spec.match_file(f"{rel}/" if is_dir else rel)
+
+
+def _valid(line: str) -> bool:
+    try:
+        _spec((line,))
+    except Exception:  # as in `IgnoreRules.__post_init__`
+        return False
+    return True
 
 
 def read_ignore_rules(app_dir: Path) -> IgnoreRules:
-    """Read ``.paasignore``, else ``.gitignore``, at the root of `app_dir`."""
+    """Read ``.paasignore``, else ``.gitignore``, at the root of `app_dir`.
+
+    Read through `AppDir`: an ignore file that leads outside `app_dir`, is a
+    special file or is larger than 1 MiB is an error.
+
+    Raises:
+        BuildError: the ignore file cannot be read, or has an invalid pattern.
+    """
+    app = AppDir(app_dir)
     for name in IGNORE_FILES:
-        path = app_dir / name
-        if path.is_file():
-            return IgnoreRules.parse(path.read_text(errors="replace"), name)
+        data = app.read_bytes(name, error=BuildError)
+        if data is not None:
+            return IgnoreRules.parse(data.decode("utf-8-sig", errors="replace"), name)
     return IgnoreRules()
 
 
+def _refuse(rel: str, what: str, rules: IgnoreRules) -> BuildError:
+    return BuildError(
+        f"`{rel}` is {what}, which a build cannot be sent.",
+        f"Remove it, or list it in `{rules.source or IGNORE_FILES[0]}`.",
+    )
+
+
 def source_files(app_dir: Path, rules: IgnoreRules | None = None) -> Iterator[str]:
-    """Yield the relative paths (files and symlinks) that a build gets, sorted per directory."""
+    """Yield the relative paths (files and symlinks) that a build gets, sorted per directory.
+
+    A symlink is kept (as a symlink) only when its target is relative and
+    stays inside `app_dir`; a special file (FIFO, socket, device) is never
+    sent. Ignored paths are not judged.
+
+    Raises:
+        BuildError: a path that is not ignored is a symlink leading outside
+            `app_dir` or a special file; the message names it and the fix.
+    """
     rules = rules if rules is not None else read_ignore_rules(app_dir)
+    real_root = Path(os.path.realpath(app_dir))
     for top, dirs, files in os.walk(app_dir):
         base = Path(top).relative_to(app_dir).as_posix()
         prefix = "" if base == "." else f"{base}/"
@@ -161,20 +142,38 @@ def source_files(app_dir: Path, rules: IgnoreRules | None = None) -> Iterator[st
             rel = prefix + d
             if (Path(top) / d).is_symlink():
                 if not rules.ignored(rel, is_dir=False):
+                    _check_symlink(app_dir, real_root, rel, rules)
                     yield rel
             elif not rules.ignored(rel, is_dir=True):
                 kept.append(d)
         dirs[:] = kept
         for f in sorted(files):
             rel = prefix + f
-            if not rules.ignored(rel, is_dir=False):
-                yield rel
+            if rules.ignored(rel, is_dir=False):
+                continue
+            mode = os.lstat(Path(top) / f).st_mode
+            if (kind := special_kind(mode)) is not None:
+                raise _refuse(rel, kind, rules)
+            if (Path(top) / f).is_symlink():
+                _check_symlink(app_dir, real_root, rel, rules)
+            yield rel
+
+
+def _check_symlink(app_dir: Path, real_root: Path, rel: str, rules: IgnoreRules) -> None:
+    """Refuse the symlink `rel` unless its target is relative and stays inside `real_root`."""
+    path = app_dir / rel
+    target = os.readlink(path)
+    if os.path.isabs(target) or not Path(os.path.realpath(path)).is_relative_to(real_root):
+        raise _refuse(rel, "a symlink that leads outside the directory that is built", rules)
 
 
 def copy_source(app_dir: Path, dest: Path, rules: IgnoreRules | None = None) -> int:
     """Copy the files a build gets from `app_dir` into `dest`; return how many.
 
     Symlinks are copied as symlinks; file modes are kept.
+
+    Raises:
+        BuildError: as `source_files()` does.
     """
     count = 0
     dest.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import yaml
-
 from paas.detect.appdir import AppDir
-from paas.errors import DetectError
+from paas.errors import DetectError, ManifestError
+from paas.yaml_places import load_yaml
 
 HEROKU_YML = "heroku.yml"
 
@@ -78,16 +77,18 @@ def read_heroku_yml(app: AppDir) -> HerokuYml | None:
 
     Raises:
         DetectError: heroku.yml is not YAML, or its `build`/`run` are malformed.
+        ManifestError: heroku.yml leads outside the app directory, is a special file,
+            is larger than 1 MiB or is not UTF-8.
     """
-    text = app.read_text(HEROKU_YML)
+    text = app.manifest_text(HEROKU_YML)
     if text is None:
         return None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise _problem(f"invalid YAML{where}.", "fix the syntax of heroku.yml") from None
+        data, _ = load_yaml(text, HEROKU_YML)
+    except ManifestError as exc:
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        reason = exc.message.split(": ", 1)[-1].removeprefix("cannot parse YAML: ")
+        raise _problem(f"invalid YAML{where}: {reason}.", "fix the syntax of heroku.yml") from None
     if data is None:
         return HerokuYml()
     if not isinstance(data, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from paas.errors import ManifestError
 from paas.manifest.paas_yaml import SIZES
 from paas.names import ENV_NAME
-from paas.yaml_places import load_yaml, validate
+from paas.yaml_places import load_json, load_yaml, validate
 
 APP_JSON = "app.json"
 
@@ -118,21 +117,13 @@ class AppJson(BaseModel):
 
 
 def read_app_json(text: str, file: str = APP_JSON) -> AppJson:
-    """Parse and check Heroku's app.json text."""
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(
-            f"cannot parse JSON: {exc.msg}",
-            "Fix the JSON syntax on that line.",
-            file=file,
-            line=exc.lineno,
-        ) from None
+    """Parse and check Heroku's app.json text (bounded like paas.yaml, see `load_json`)."""
+    parsed = load_json(text, file)
     # JSON is YAML, so the YAML node tree gives line numbers for validation errors.
     try:
         data, node = load_yaml(text, file)
     except ManifestError:
-        data, node = json.loads(text), None
+        data, node = parsed, None
     return validate(AppJson, data, node, file)
 
 

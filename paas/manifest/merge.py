@@ -19,7 +19,14 @@ from paas.detect.heroku_yml import HEROKU_YML, read_heroku_yml
 from paas.detect.model import Detection
 from paas.errors import ManifestError, NothingToBuildError
 from paas.manifest.app_json import APP_JSON, AppJson, heroku_size, read_app_json
-from paas.manifest.paas_yaml import MANIFEST_FILE, Healthcheck, Manifest, ProcessSpec, read_manifest
+from paas.manifest.paas_yaml import (
+    MANIFEST_FILE,
+    BuildSpec,
+    Healthcheck,
+    Manifest,
+    ProcessSpec,
+    read_manifest,
+)
 from paas.manifest.procfile import PROCFILE, ProcfileEntry, parse_procfile
 from paas.manifest.spec import DEFAULT_PORT, DEFAULT_SIZE, AppSpec, CronJob, PatchRule, Process
 from paas.names import app_name_problem, suggest_app_name
@@ -48,19 +55,23 @@ class AppFiles:
 def read_app_files(root: Path) -> AppFiles:
     """Read and check paas.yaml, the Procfile and app.json of the app directory `root`.
 
+    Each is read through `AppDir.manifest_text`: nothing outside the app
+    directory, no special file, at most 1 MiB of UTF-8.
+
     Raises:
         ManifestError: a file is invalid; the message names the file and line.
     """
+    app = AppDir(root)
     sources: list[str] = []
     manifest, node = Manifest(), None
-    if (root / MANIFEST_FILE).is_file():
-        manifest, node = read_manifest((root / MANIFEST_FILE).read_text(), MANIFEST_FILE)
+    if (text := app.manifest_text(MANIFEST_FILE)) is not None:
+        manifest, node = read_manifest(text, MANIFEST_FILE)
         sources.append(MANIFEST_FILE)
     procfile: dict[str, ProcfileEntry] = {}
-    if (root / PROCFILE).is_file():
-        procfile = parse_procfile((root / PROCFILE).read_text(), PROCFILE)
+    if (text := app.manifest_text(PROCFILE)) is not None:
+        procfile = parse_procfile(text, PROCFILE)
         sources.append(PROCFILE)
-    heroku = read_heroku_yml(AppDir(root))
+    heroku = read_heroku_yml(app)
     if heroku is not None and heroku.run:
         # heroku.yml's `run:` is read like a Procfile; the Procfile wins for a type in both.
         text = "".join(f"{name}: {command}\n" for name, command in heroku.run.items())
@@ -68,10 +79,35 @@ def read_app_files(root: Path) -> AppFiles:
             procfile.setdefault(name, entry)
         sources.append(HEROKU_YML)
     app_json = AppJson()
-    if (root / APP_JSON).is_file():
-        app_json = read_app_json((root / APP_JSON).read_text(), APP_JSON)
+    if (text := app.manifest_text(APP_JSON)) is not None:
+        app_json = read_app_json(text, APP_JSON)
         sources.append(APP_JSON)
+    check_build_paths(app, files_node=node, build=manifest.build)
     return AppFiles(manifest, node, procfile, app_json, tuple(sources))
+
+
+def check_build_paths(app: AppDir, *, files_node: yaml.Node | None, build: BuildSpec) -> None:
+    """Refuse a `build.path` or `build.dockerfile` that leads outside the app directory.
+
+    paas.yaml's own check refuses absolute paths and `..`; this one follows
+    symlinks, so `build.path: src` with `src -> ..` is refused too (the build
+    would send the parent directory, with whatever it holds).
+
+    Raises:
+        ManifestError: on the line of `build.path` or `build.dockerfile`.
+    """
+    for key, rel in (("path", build.path), ("dockerfile", build.dockerfile)):
+        if rel is None:
+            continue
+        full = rel if key == "path" else f"{build.path}/{rel}"
+        if not app.inside(full):
+            raise ManifestError(
+                f"`{rel}` leads outside the app directory through a symlink",
+                "Point it at a path inside the app directory; a build gets nothing outside it.",
+                file=MANIFEST_FILE,
+                line=line_of(files_node, ("build", key)),
+                path=f"build.{key}",
+            )
 
 
 def read_app(

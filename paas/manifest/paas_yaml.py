@@ -137,6 +137,24 @@ class BuildSpec(_Model):
     def _env(cls, value: Any) -> Any:
         return _env_strings(value)
 
+    @field_validator("path", "dockerfile")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        """A path relative to the app directory that stays in it (symlinks: `check_build_paths`)."""
+        if value is None:
+            return None
+        if "\0" in value:
+            raise ValueError("must not contain a NUL character")
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+            raise ValueError(
+                f"`{value}` is an absolute path; write a path relative to the app directory"
+            )
+        if ".." in re.split(r"[/\\]", value):
+            raise ValueError(
+                f"`{value}` leads outside the app directory; a build gets nothing outside it"
+            )
+        return value
+
 
 class PatchTarget(_Model):
     """Which rendered objects a patch applies to; every given field must match."""

@@ -188,14 +188,14 @@ def test_path_that_is_a_file(tmp_path: Path) -> None:
 def test_unreadable_marker_is_an_error(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     # chmod 0 does not stop root, who runs these tests in containers; fail the open instead
     app = make_app({"package.json": "{}"})
-    real_open = Path.open
+    real_open = os.open
 
-    def open_denied(self: Path, *args: object, **kwargs: object) -> object:
-        if self.name == "package.json":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+    def open_denied(path: str | Path, *args: int) -> int:
+        if Path(path).name == "package.json":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args)
 
-    monkeypatch.setattr(Path, "open", open_denied)
+    monkeypatch.setattr(os, "open", open_denied)
 
     with pytest.raises(DetectError) as caught:
         detect(app)

@@ -313,7 +313,7 @@ def test_procfile_with_a_duplicate_type(tmp_path: Path) -> None:
 
 
 def test_procfile_bad_line_and_empty_command() -> None:
-    with pytest.raises(ManifestError, match=r"^Procfile:2: cannot read `this is not a process`"):
+    with pytest.raises(ManifestError, match=r"^Procfile:2: the line is not `type: command`"):
         parse_procfile("web: ok\nthis is not a process\n")
     with pytest.raises(ManifestError, match=r"^Procfile:1: process type `web` has no command"):
         parse_procfile("web:\n")
