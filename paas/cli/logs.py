@@ -81,15 +81,9 @@ def logs(
     since_seconds = _seconds(since) if since else None
     colours: dict[str, str] = {}
 
-    def show(line: LogLine) -> None:
-        prefix = f"{line.time[:19]}Z app[{line.source}]:"
-        if console.plain:
-            console.line(f"{prefix} {line.text}")
-            return
-        from rich.markup import escape
-
+    def show(line: LogLine) -> None:  # the app's text: the console makes it safe to show
         colour = colours.setdefault(line.process, _COLOURS[len(colours) % len(_COLOURS)])
-        console.rich_line(f"[{colour}]{escape(prefix)}[/{colour}] {escape(line.text)}")
+        console.tagged(f"{line.time[:19]}Z app[{line.source}]:", line.text, colour)
 
     if not follow:
         for line in app_logs(
