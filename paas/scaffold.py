@@ -204,7 +204,10 @@ def copy_template(name: str, dest: Path, app_name: str) -> list[Path]:
     try:
         for folder in folders:
             if not (dest / folder).is_dir():
-                (dest / folder).mkdir()
+                try:
+                    (dest / folder).mkdir()
+                except OSError as error:
+                    raise _cannot_write(dest / folder, error) from None
                 made.append(dest / folder)
         for relative in files:
             data: str | bytes = (source / relative).read_bytes()

@@ -42,6 +42,7 @@ def init(
     import os
 
     from paas.console import get_console
+    from paas.errors import UsageError
     from paas.manifest import MANIFEST_FILE
     from paas.names import suggest_app_name
     from paas.project import Project
@@ -49,7 +50,13 @@ def init(
 
     console = get_console()
     if template is not None:
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(
+                f"cannot make the directory `{path}`: {error.strerror or error}",
+                "Choose another directory.",
+            ) from None
         name = app or suggest_app_name(path.resolve().name)
         written = copy_template(template, path, name)
         console.success(

@@ -31,7 +31,7 @@ _NAME_PART_MAX = 60
 
 def _name_part(text: object) -> str:
     """`text` as a safe piece of a file name: `a-z0-9.-`, no `..`, no dot or dash at the ends."""
-    part = _UNSAFE_IN_NAME.sub("-", str(text).lower())
+    part = _UNSAFE_IN_NAME.sub("-", "" if text is None else str(text).lower())
     part = re.sub(r"\.{2,}", ".", part)
     part = re.sub(r"-{2,}", "-", part)
     return part[:_NAME_PART_MAX].strip(".-") or "unnamed"
