@@ -62,7 +62,9 @@ def logs(
     """Show the app's logs: every pod, merged in time order.
 
     Each line is prefixed with its time and source, like `heroku logs`:
-    `2026-01-02T03:04:05Z app[web.x7k2p]: GET / 200`.
+    `2026-01-02T03:04:05Z app[web.x7k2p]: GET / 200`. On a terminal, control
+    characters and escape sequences in a line are shown as text (`\\x1b[2J`),
+    not acted on; to a file or pipe the lines are as the app wrote them.
 
     \b
     Example:
