@@ -5,6 +5,13 @@ TTY, with `CI` set or with `NO_COLOR`, it is plain lines with no escape codes
 and no spinners, so logs of CI jobs stay readable. `--json` data goes to
 stdout as one JSON document; messages always go to stderr so that stdout
 stays parseable.
+
+Text that came from an app or a repository (log lines, build output, names and
+versions inside messages) is hostile: `sanitise` shows its control characters
+and escape sequences as text instead of letting the terminal act on them.
+Messages on stderr always go through it; data on stdout goes through it when
+stdout is a terminal, and is written as it is to a file or a pipe. Rich markup
+in such text is printed literally.
 """
 
 from __future__ import annotations
@@ -22,14 +29,41 @@ if TYPE_CHECKING:
     from paas.errors import PaasError
 
 _NAME = re.compile(r"`([^`]+)`")
+# What a terminal would act on: C0 controls but tab and newline, DEL, C1 controls
+# (U+0080-U+009F, CSI and OSC among them), and the marks that reorder text
+# (Trojan Source): ALM, LRM, RLM, the line and paragraph separators, the bidi
+# embeddings and overrides U+202A-U+202E and the isolates U+2066-U+2069.
+_UNSAFE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def sanitise(text: str) -> str:
+    """`text` safe for a terminal: what it would act on is shown as `\\xNN` or `\\uNNNN`.
+
+    Newlines and tabs stay; a line ending `\\r\\n` becomes `\\n` and a trailing `\\r` is
+    dropped (both only end a line). Everything else that is not printable text is
+    shown, not interpreted: `ESC ] 52 ;...` (a clipboard write) prints as `\\x1b]52;...`.
+    """
+    text = text.replace("\r\n", "\n").removesuffix("\r")
+    return _UNSAFE.sub(_visible, text)
 
 
 def wants_plain(stream: IO[str]) -> bool:
     """Tell whether output to `stream` must be plain lines."""
     if os.environ.get("NO_COLOR") is not None or os.environ.get("CI"):
         return True
+    return not _isatty(stream)
+
+
+def _isatty(stream: IO[str]) -> bool:
     isatty = getattr(stream, "isatty", None)
-    return not (isatty and isatty())
+    return bool(isatty and isatty())
 
 
 class Console:
@@ -42,11 +76,18 @@ class Console:
     """
 
     def __init__(
-        self, out: IO[str] | None = None, err: IO[str] | None = None, *, plain: bool | None = None
+        self,
+        out: IO[str] | None = None,
+        err: IO[str] | None = None,
+        *,
+        plain: bool | None = None,
+        terminal: bool | None = None,
     ) -> None:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.plain = wants_plain(self.out) if plain is None else plain
+        # Data on stdout is sanitised when a terminal shows it (rich needs one anyway).
+        self.terminal = (_isatty(self.out) or not self.plain) if terminal is None else terminal
         self._rich_out: RichConsole | None = None
         self._rich_err: RichConsole | None = None
 
@@ -59,19 +100,27 @@ class Console:
         )
         if err:
             if self._rich_err is None:
-                self._rich_err = RichConsole(file=self.err, theme=theme, highlight=False)
+                self._rich_err = RichConsole(
+                    file=self.err, theme=theme, highlight=False, emoji=False
+                )
             return self._rich_err
         if self._rich_out is None:
-            self._rich_out = RichConsole(file=self.out, theme=theme, highlight=False)
+            self._rich_out = RichConsole(file=self.out, theme=theme, highlight=False, emoji=False)
         return self._rich_out
 
     def _say(self, text: str, style: str, prefix: str) -> None:
+        text = sanitise(text)
         if self.plain:
             print(f"{prefix}{text}", file=self.err, flush=True)
             return
         from rich.markup import escape
 
-        marked = _NAME.sub(lambda m: f"[name]{escape(m.group(1))}[/name]", escape(text))
+        # Odd pieces were inside backticks: names, styled; every piece escaped once.
+        pieces = _NAME.split(text)
+        marked = "".join(
+            f"[name]{escape(piece)}[/name]" if i % 2 else escape(piece)
+            for i, piece in enumerate(pieces)
+        )
         self._rich(err=True).print(f"[{style}]{escape(prefix)}[/{style}]{marked}")
 
     def info(self, text: str) -> None:
@@ -92,17 +141,26 @@ class Console:
         if lines:
             self._say("last log lines:", "hint", "")
             for line in lines:
-                print(f"  | {line}", file=self.err)
+                print(f"  | {sanitise(line)}", file=self.err)
         self._say(error.message, "bad", "error: ")
         if error.hint:
             self._say(error.hint, "hint", "hint: " if self.plain else "  ")
 
-    def line(self, text: str = "") -> None:
-        """Print one line of data to stdout as it is."""
-        print(text, file=self.out, flush=True)
+    def _data(self, text: str) -> str:
+        return sanitise(text) if self.terminal else text
 
-    def rich_line(self, markup: str) -> None:
-        """Print one line of rich markup to stdout (callers escape their text)."""
+    def line(self, text: str = "") -> None:
+        """Print one line of data to stdout: as it is to a file or pipe, sanitised on a terminal."""
+        print(self._data(text), file=self.out, flush=True)
+
+    def tagged(self, tag: str, text: str, style: str) -> None:
+        """Print `tag text` to stdout, the tag in `style` on a terminal (log lines)."""
+        if self.plain:
+            self.line(f"{tag} {text}")
+            return
+        from rich.markup import escape
+
+        markup = f"[{style}]{escape(sanitise(tag))}[/{style}] {escape(sanitise(text))}"
         self._rich(err=False).print(markup, soft_wrap=True)
 
     def data(self, value: Any) -> None:
@@ -112,10 +170,10 @@ class Console:
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> None:
         """Print rows under column headings; aligned plain text without a TTY."""
         if self.plain:
-            cells = [[str(c) for c in columns], *[[str(c) for c in row] for row in rows]]
+            cells = [[self._data(str(c)) for c in row] for row in [columns, *rows]]
             widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
             if title:
-                print(f"=== {title}", file=self.out)
+                print(self._data(f"=== {title}"), file=self.out)
             for r in cells:
                 print(
                     "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip(),
@@ -124,12 +182,18 @@ class Console:
             self.out.flush()
             return
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title or None, title_justify="left", box=None, header_style="bold")
+        table = Table(
+            title=Text(sanitise(title)) if title else None,
+            title_justify="left",
+            box=None,
+            header_style="bold",
+        )
         for c in columns:
-            table.add_column(c)
-        for row in rows:
-            table.add_row(*(str(c) for c in row))
+            table.add_column(Text(sanitise(str(c))))
+        for row in rows:  # Text, not markup: `[red]` in a cell is printed as it is
+            table.add_row(*(Text(sanitise(str(c))) for c in row))
         self._rich(err=False).print(table)
 
     def fields(self, pairs: Sequence[tuple[str, Any]], title: str = "") -> None:

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The process exit code (also what `sys.exit` receives from the console script).
     """
-    from paas.console import get_console
+    from paas.console import get_console, sanitise
     from paas.errors import ExitCode, PaasError
 
     args = expand_aliases(list(sys.argv[1:] if argv is None else argv))
@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # the boundary: anything unexpected is a bug, shown briefly
         if debug:
             raise
-        print(
-            f"error: unexpected {type(error).__name__}: {error}\n"
+        print(  # not through the console, which may be what failed; its text may be an app's
+            f"error: unexpected {type(error).__name__}: {sanitise(str(error))}\n"
             "hint: run again with `--debug` for the traceback, and report it.",
             file=sys.stderr,
         )

@@ -30,7 +30,8 @@ def init(
     """Write a commented paas.yaml for the app, from what paas detects.
 
     With `--template` it copies a starter app into the directory instead
-    (nothing is overwritten). paas.yaml is optional: without it paas reads the
+    (nothing is overwritten). It never writes through a symbolic link or over
+    a special file. paas.yaml is optional: without it paas reads the
     Procfile and app.json and detects the rest.
 
     \b
@@ -38,16 +39,24 @@ def init(
       paas init
       paas init --template python-flask myapp
     """
+    import os
+
     from paas.console import get_console
     from paas.errors import UsageError
     from paas.manifest import MANIFEST_FILE
     from paas.names import suggest_app_name
     from paas.project import Project
-    from paas.scaffold import copy_template, manifest_text
+    from paas.scaffold import copy_template, create_file, in_the_way, manifest_text, replace_file
 
     console = get_console()
     if template is not None:
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(
+                f"cannot make the directory `{path}`: {error.strerror or error}",
+                "Choose another directory.",
+            ) from None
         name = app or suggest_app_name(path.resolve().name)
         written = copy_template(template, path, name)
         console.success(
@@ -56,13 +65,18 @@ def init(
         )
         return
     target = path / MANIFEST_FILE
-    if target.exists() and not force:
-        raise UsageError(f"`{target}` already exists", "Edit it, or pass `--force` to replace it.")
+    exists_hint = "Edit it, or pass `--force` to replace it."
+    if os.path.lexists(target) and not (force and target.is_file() and not target.is_symlink()):
+        raise in_the_way(target, exists_hint)  # a link, even a dangling one, is never followed
     spec = Project.read(path, name=app).spec
     evidence = f"Detected {spec.language or 'nothing to build'}; read: " + (
         ", ".join(s for s in spec.sources if s != MANIFEST_FILE) or "no Procfile or app.json"
     )
-    target.write_text(manifest_text(spec, evidence))
+    text = manifest_text(spec, evidence)
+    if force:
+        replace_file(target, text)
+    else:
+        create_file(target, text, exists_hint)
     console.success(f"Wrote `{target}` for app `{spec.name}`; check it, then run `paas push`.")
 
 

@@ -62,7 +62,9 @@ def logs(
     """Show the app's logs: every pod, merged in time order.
 
     Each line is prefixed with its time and source, like `heroku logs`:
-    `2026-01-02T03:04:05Z app[web.x7k2p]: GET / 200`.
+    `2026-01-02T03:04:05Z app[web.x7k2p]: GET / 200`. On a terminal, control
+    characters and escape sequences in a line are shown as text (`\\x1b[2J`),
+    not acted on; to a file or pipe the lines are as the app wrote them.
 
     \b
     Example:
@@ -81,15 +83,9 @@ def logs(
     since_seconds = _seconds(since) if since else None
     colours: dict[str, str] = {}
 
-    def show(line: LogLine) -> None:
-        prefix = f"{line.time[:19]}Z app[{line.source}]:"
-        if console.plain:
-            console.line(f"{prefix} {line.text}")
-            return
-        from rich.markup import escape
-
+    def show(line: LogLine) -> None:  # the app's text: the console makes it safe to show
         colour = colours.setdefault(line.process, _COLOURS[len(colours) % len(_COLOURS)])
-        console.rich_line(f"[{colour}]{escape(prefix)}[/{colour}] {escape(line.text)}")
+        console.tagged(f"{line.time[:19]}Z app[{line.source}]:", line.text, colour)
 
     if not follow:
         for line in app_logs(

@@ -27,7 +27,9 @@ def run(
     """Run a one-off command in a new pod of the current release, with its config.
 
     Attached to your terminal when stdin is one; the command's exit code is
-    paas's exit code. The pod is removed when the command ends.
+    paas's exit code. The pod is removed when the command ends. Otherwise its
+    output is streamed line by line: as it is to a file or pipe, with control
+    characters shown as text (`\\x1b`) on a terminal.
 
     \b
     Example:

@@ -109,7 +109,8 @@ def eject(
     config), so `kubectl diff -k DIR` is empty and `kubectl apply -k DIR`
     changes nothing: you can leave paas at any time. `--next` writes the
     directory as the next push would deploy it instead. Nothing is written
-    when the app has an error.
+    when the app has an error or a file cannot be written: the files appear
+    all at once. Files with Secret data are readable by you only.
 
     \b
     Example:
@@ -117,7 +118,8 @@ def eject(
       kubectl diff -k k8s/ && kubectl apply -k k8s/
     """
     from paas.console import get_console
-    from paas.render.output import eject_files, write_tree
+    from paas.render.output import eject_files
+    from paas.scaffold import write_tree
 
     console = get_console()
     shown = _shown(path, app, image, next_push, context, settings)

@@ -74,8 +74,11 @@ def run_pod(
 ) -> int:
     """Create `pod`, show its output, delete it, and return the command's exit code.
 
-    With `interactive` this terminal is attached to the pod's TTY; with `detach`
-    it returns 0 once the pod has started and leaves it running.
+    With `interactive` this terminal is attached to the pod's TTY (an interactive
+    session: the pod's program drives the terminal, as over ssh); otherwise each
+    line of its log goes to `on_output` as the pod wrote it, for the console to
+    show safely. With `detach` it returns 0 once the pod has started and leaves
+    it running.
     """
     namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
     kube.create(pod)
