@@ -116,7 +116,7 @@ def test_a_crafted_name_and_kind_write_only_inside_out(app: Path, tmp_path: Path
     (app / "paas.yaml").write_text(
         "name: p\nprocesses: {web: {command: ./run}}\nkubernetes:\n  patches:\n"
         "    - target: {kind: Deployment}\n"
-        "      merge: {kind: ../../../a/b, metadata: {name: ../../../../x}}\n"
+        "      merge: {metadata: {name: ../../../../x}}\n"
         "    - target: {kind: Service}\n"
         "      merge: {metadata: {name: .hidden/..}}\n"
     )
@@ -131,7 +131,7 @@ def test_a_crafted_name_and_kind_write_only_inside_out(app: Path, tmp_path: Path
         "01-namespace-p.yaml",
         "02-serviceaccount-p.yaml",
         "03-secret-p-config-v1.yaml",
-        "04-a-b-x.yaml",
+        "04-deployment-x.yaml",
         "05-service-hidden.yaml",
         "06-ingress-p.yaml",
         "kustomization.yaml",
@@ -139,6 +139,21 @@ def test_a_crafted_name_and_kind_write_only_inside_out(app: Path, tmp_path: Path
     assert added == ["work", "work/out", *(f"work/out/{n}" for n in names)]
     kustomization = yaml.safe_load((out / "kustomization.yaml").read_text())
     assert kustomization["resources"] == names[:-1]
+
+
+def test_a_crafted_kind_is_refused_and_nothing_is_written(app: Path, tmp_path: Path) -> None:
+    (app / "paas.yaml").write_text(
+        "name: p\nprocesses: {web: {command: ./run}}\nkubernetes:\n  patches:\n"
+        "    - target: {kind: Deployment}\n"
+        "      merge: {kind: ../../../a/b}\n"
+    )
+    before = tree(tmp_path)
+    result = paas("eject", app, "--out", tmp_path / "out", "--image", IMAGE)
+    assert result.returncode == 5, result.stderr
+    assert "error: paas.yaml:5: kubernetes.patches[0]: this patch is refused: it makes " in (
+        result.stderr
+    )
+    assert tree(tmp_path) == before
 
 
 def test_secret_files_are_0600_and_the_new_directory_0700(app: Path, tmp_path: Path) -> None:
