@@ -353,3 +353,13 @@ def describe_deploy(commit: str, image: str) -> str:
         return f"Deploy {commit[:7]}"
     name, _, digest = image.rsplit("/", 1)[-1].partition("@")
     return f"Deploy {name}@{digest.removeprefix('sha256:')[:7]}" if digest else f"Deploy {name}"
+
+
+def abandoned(history: Sequence[ReleaseRecord]) -> list[ReleaseRecord]:
+    """The pending releases in `history`, oldest first.
+
+    Read under the app's lock, these are releases whose command stopped (died,
+    or lost the lock) before it recorded how they went: no other command is
+    deploying the app then.
+    """
+    return sorted((r for r in history if r.status == "pending"), key=lambda r: r.version)

@@ -77,7 +77,10 @@ def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300
             out.info(f"  {process}: {ready}/{want} ready")
 
     events = Events(
-        info=out.info, release_line=lambda line: out.info(f"  release | {line}"), progress=progress
+        info=out.info,
+        warning=out.warn,
+        release_line=lambda line: out.info(f"  release | {line}"),
+        progress=progress,
     )
     return Session(
         kube, read_cluster_settings(kube), author, events, lock_wait=lock_wait, timeout=timeout
