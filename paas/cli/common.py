@@ -35,10 +35,17 @@ LockWaitOption = Annotated[
 
 
 def app_name(app: str | None, path: Path = Path(".")) -> str:
-    """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory."""
+    """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory.
+
+    Checked before any cluster is contacted.
+
+    Raises:
+        UsageError: it is not a valid app name.
+    """
+    from paas.arguments import check_app
     from paas.project import default_app_name
 
-    return default_app_name(app, path)
+    return check_app(default_app_name(app, path))
 
 
 def author() -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from paas.arguments import parse_assignments, parse_formation
 from paas.errors import RegistryError, UsageError
 from paas.kube.api import resource_path
 from paas.manifest import AppSpec
-from paas.operations import parse_assignments, parse_formation
 from paas.registry import ImageRef
 from paas.releases import ReleaseRecord, current, describe_deploy, next_version, to_prune
 
