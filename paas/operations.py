@@ -26,6 +26,7 @@ from paas.releases import (
     ReleaseRecord,
     current,
     find_release,
+    purge_keys,
     rollback_change,
     rollback_target,
 )
@@ -161,8 +162,6 @@ def purge_config(session: Session, app: str, keys: list[str]) -> int:
     Raises:
         UsageError: the release serving now still has one of `keys` (unset it first).
     """
-    import base64
-
     from paas.kube.store import app_lock, release_objects, save_release
     from paas.render import config_secret_name
 
@@ -191,21 +190,11 @@ def purge_config(session: Session, app: str, keys: list[str]) -> int:
             if not any(k in record.config for k in keys):
                 continue
             lock.check("purging the release history")
-            record.config = {k: v for k, v in record.config.items() if k not in keys}
-            release = record.release()
-            secret_name = config_secret_name(app, release)
-            objects = release_objects(session.kube, namespace, record.version)
-            values = {**record.app.env, **record.config}
-            for obj in objects:
-                if obj["kind"] == "Secret" and obj["metadata"]["name"] == secret_name:
-                    obj.pop("data", None)
-                    if values:
-                        obj["data"] = {
-                            k: base64.b64encode(v.encode()).decode()
-                            for k, v in sorted(values.items())
-                        }
-            save_release(session.kube, namespace, record, objects)
-            if release.pod_name != live_pods:
+            secret_name = config_secret_name(app, record.release())
+            stored = release_objects(session.kube, namespace, record.version)
+            purged, objects = purge_keys(record, stored, keys, secret_name)
+            save_release(session.kube, namespace, purged, objects)
+            if purged.release().pod_name != live_pods:
                 session.kube.delete("v1", "Secret", namespace, secret_name)
             rewritten += 1
     return rewritten
