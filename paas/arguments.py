@@ -120,12 +120,14 @@ def since_seconds(text: str) -> int:
     return seconds
 
 
-def check_host(host: str) -> str:
+def check_host(host: str, *, adding: bool = True) -> str:
     """A custom domain: a fully qualified host name (not an IP address), as an Ingress takes it.
 
     Labels are lowercase letters, digits and `-` (not at either end), 1 to 63
     characters, 253 in all; the last one is not all digits. A leading `*.` is
-    left to the cluster's rules on wildcards.
+    left to the cluster's rules on wildcards. Without `adding` (`domains
+    remove`), a single-label name or an IP address an older paas let in is not
+    refused, so it can be removed.
     """
     example = "Write the host name alone, like `www.example.com`."
     if "://" in host or "/" in host or ":" in host.removeprefix("[").split("]")[-1]:
@@ -133,6 +135,8 @@ def check_host(host: str) -> str:
             raise UsageError(f"`{host}` is an IP address, not a domain name", _IP_HINT)
         raise UsageError(f"`{host}` is not a host name: it has a scheme, port or path", example)
     if _is_ip(host):
+        if not adding and "/" not in host and ":" not in host:
+            return host  # an IPv4 address an older paas let in: let it go
         raise UsageError(f"`{host}` is an IP address, not a domain name", _IP_HINT)
     if host.endswith("."):
         raise UsageError(f"`{host}` ends with a dot", f"Write it without: `{host.rstrip('.')}`.")
@@ -156,12 +160,12 @@ def check_host(host: str) -> str:
                 "digits and `-`, not at its start or end",
                 example,
             )
-    if len(labels) < 2:
+    if len(labels) < 2 and adding:
         raise UsageError(
             f"`{host}` is not a fully qualified domain name",
             "Add the whole name, like `www.example.com`.",
         )
-    if labels[-1].isdigit():
+    if labels[-1].isdigit() and adding:
         raise UsageError(f"`{host}` is not a domain name: its last part is a number", example)
     return host
 

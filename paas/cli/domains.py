@@ -87,7 +87,7 @@ def remove(
     from paas.console import get_console
     from paas.operations import remove_domain
 
-    check_host(host)
+    check_host(host, adding=False)
     name = app_name(app)
     outcome = remove_domain(session(context, timeout=timeout, lock_wait=wait_lock), name, host)
     print_outcome(get_console(), outcome, "Released")

@@ -280,3 +280,10 @@ def test_the_checks_accept_what_they_should() -> None:
         assert check_host(host) == host
     with pytest.raises(UsageError, match="its last part is a number"):
         check_host("www.example.123")
+
+
+def test_domains_remove_lets_go_of_what_an_older_paas_let_in() -> None:
+    assert check_host("10.0.0.1", adding=False) == "10.0.0.1"
+    assert check_host("intranet", adding=False) == "intranet"
+    with pytest.raises(UsageError, match="is not a host name: it has a scheme, port or path"):
+        check_host("http://www.example.com/", adding=False)
