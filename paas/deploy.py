@@ -21,6 +21,8 @@ from paas.kube.api import Kube, timestamp
 from paas.kube.claims import check_hosts, check_namespace
 from paas.kube.rollout import run_job, wait_for_rollout
 from paas.kube.store import (
+    AppLock,
+    LockLostError,
     app_lock,
     delete_release,
     list_releases,
@@ -30,7 +32,15 @@ from paas.kube.store import (
 from paas.manifest import AppSpec
 from paas.names import object_name
 from paas.objects import Obj
-from paas.releases import Change, Release, ReleaseRecord, current, next_release, to_prune
+from paas.releases import (
+    Change,
+    Release,
+    ReleaseRecord,
+    abandoned,
+    current,
+    next_release,
+    to_prune,
+)
 from paas.render import check_policy, config_secret_name, namespace_object, render
 from paas.settings import ClusterSettings
 
@@ -51,6 +61,7 @@ class Events:
     """Where the pipeline reports progress; the CLI prints, the git receiver streams."""
 
     info: Callable[[str], None] = lambda _text: None
+    warning: Callable[[str], None] = lambda _text: None
     release_line: Callable[[str], None] = lambda _line: None
     progress: Callable[[str, int, int], None] = lambda _process, _ready, _want: None
 
@@ -93,6 +104,8 @@ def deploy(
         ReleasePhaseError: the release phase failed; nothing was rolled out.
         RolloutError: the new release did not become ready (and was rolled back).
         BusyError: another change held the app's lock for longer than `lock_wait`.
+        LockLostError: another operation took the lock mid-deploy (fencing); the
+            release is marked failed and nothing more is applied.
     """
     namespace = settings.namespace(app_name)
     if change.app is not None:
@@ -104,10 +117,13 @@ def deploy(
         kube,
         namespace,
         holder,
+        app=app_name,
         wait=lock_wait,
         on_wait=lambda who: events.info(f"Waiting for {who} to finish..."),
-    ):
+        on_warning=events.warning,
+    ) as lock:
         history = list_releases(kube, namespace)
+        _fail_abandoned(kube, namespace, history, lock, events)
         last = current(history)
         record = next_release(
             history,
@@ -124,12 +140,15 @@ def deploy(
         release = record.release()
         objects = render(app, release, settings)
         check_hosts(kube, app_name, namespace, objects)
+        lock.check("recording the release")
         save_release(kube, namespace, record, objects, create=True)
         events.info(f"Release {record.name}: {record.description}")
         try:
-            _roll_out(kube, namespace, app, release, objects, record, events, timeout=timeout)
+            _roll_out(kube, namespace, app, release, objects, record, events, lock, timeout=timeout)
         except (RolloutError, KeyboardInterrupt) as failure:
             _fail(kube, namespace, record, failure)
+            if lock.lost:  # another operation owns the app now: roll nothing back
+                raise _lost(lock, "the rollout failed", record) from failure
             target = (
                 _rollback(kube, namespace, last, events, app_name)
                 if (rollback and last is not None)
@@ -138,9 +157,17 @@ def deploy(
             if isinstance(failure, RolloutError) and target:
                 failure.hint = f"Rolled back to {target}, which is serving again. {failure.hint}"
             raise
+        except LockLostError as failure:
+            _fail(kube, namespace, record, failure)
+            raise _lost(lock, failure.doing, record) from None
         except Exception as failure:
             _fail(kube, namespace, record, failure)
             raise
+        try:
+            lock.check("marking the release succeeded")
+        except LockLostError as failure:
+            _fail(kube, namespace, record, failure)
+            raise _lost(lock, failure.doing, record) from None
         record.status = "succeeded"
         save_release(kube, namespace, record)
         kube.merge_patch(
@@ -163,6 +190,42 @@ def deploy(
         return Outcome(record, app_url(settings, app_name))
 
 
+def _lost(lock: AppLock, doing: str, record: ReleaseRecord) -> LockLostError:
+    """The error a deploy ends with when its lock was taken: what was done, what was not."""
+    who = lock.taken_by or "another operation"
+    return LockLostError(
+        f"lost the lock of app `{lock.app}` to {who} while {doing}: "
+        f"{lock.lost or 'another operation took it'}; nothing more was applied, "
+        f"release {record.name} marked failed",
+        "See `paas releases` and `paas ps` for what serves now, and run the command again "
+        "once that operation has ended.",
+        doing=doing,
+    )
+
+
+def _fail_abandoned(
+    kube: Kube, namespace: str, history: list[ReleaseRecord], lock: AppLock, events: Events
+) -> None:
+    """Mark failed the pending releases of commands that died or lost the lock mid-deploy.
+
+    Under the lock no other command is deploying, so a pending release is one
+    whose command stopped before it could record how it went.
+    """
+    for record in abandoned(history):
+        record.status = "failed"
+        record.failure = (
+            f"abandoned: {lock.previous_holder} stopped renewing the app's lock before it ended"
+            if lock.previous_holder
+            else "abandoned: its command ended before recording how it went"
+        )
+        try:
+            save_release(kube, namespace, record)
+        except PaasError as exc:
+            events.warning(f"Could not mark {record.name} failed: {exc.message}")
+            continue
+        events.info(f"Marked {record.name} failed: {record.failure}.")
+
+
 def _roll_out(
     kube: Kube,
     namespace: str,
@@ -171,20 +234,29 @@ def _roll_out(
     objects: list[Obj],
     record: ReleaseRecord,
     events: Events,
+    lock: AppLock,
     *,
     timeout: float,
 ) -> None:
     first = [o for o in objects if o["kind"] in FIRST]
     jobs = [o for o in objects if o["kind"] == "Job"]
     rest = [o for o in objects if o["kind"] not in FIRST and o["kind"] != "Job"]
+    lock.check("applying the release")
     apply_objects(kube, first)
     release_jobs = [j for j in jobs if j["metadata"]["labels"].get("paas.dev/process") == "release"]
     if release_jobs and record.pod_version is None:
         events.info(f"Running the release phase: {app.release_command}")
         run_job(kube, release_jobs[0], on_line=events.release_line)
+        lock.check("running the release phase")
+    lock.check("applying the release")
     apply_objects(kube, rest)
     _prune_objects(kube, namespace, app.name, objects)
     deployments = [o["metadata"]["name"] for o in rest if o["kind"] == "Deployment"]
+
+    def progress(process: str, ready: int, want: int) -> None:
+        lock.check("waiting for the rollout")  # polled once a second: the fence
+        events.progress(process, ready, want)
+
     wait_for_rollout(
         kube,
         namespace,
@@ -192,7 +264,7 @@ def _roll_out(
         release.pod_name,
         deployments,
         timeout=timeout,
-        progress=events.progress,
+        progress=progress,
     )
 
 

@@ -12,6 +12,7 @@ from paas.errors import PaasError
 
 if TYPE_CHECKING:
     from paas.kube.api import Kube
+    from paas.rights import Right
     from paas.settings import ClusterSettings
 
 
@@ -70,7 +71,7 @@ def run_checks(context: str | None) -> list[Check]:
         _run(
             "permissions",
             lambda: _permissions(kube),
-            "Ask for rights to manage namespaces, workloads and pods.",
+            "Ask a cluster admin to apply `paas doctor --print-role`.",
         )
     )
     settings_holder: list[ClusterSettings] = []
@@ -111,40 +112,53 @@ def run_checks(context: str | None) -> list[Check]:
 
 
 def _permissions(kube: Kube) -> str:
-    needed = [
-        ("create", "namespaces", ""),
-        ("patch", "deployments", "apps"),
-        ("create", "pods", ""),
-        ("create", "pods/exec", ""),
-        ("create", "jobs", "batch"),
-        ("patch", "ingresses", "networking.k8s.io"),
-        ("create", "secrets", ""),
-        ("update", "leases", "coordination.k8s.io"),
-    ]
-    missing = []
-    for verb, resource, group in needed:
-        plural, _, sub = resource.partition("/")
+    """Every right in `paas.rights.RIGHTS`, asked at once (SelfSubjectAccessReviews)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paas.rights import RIGHTS, SYSTEM_NAMESPACE
+
+    def allowed(right: Right) -> bool:
+        plural, _, sub = right.resource.partition("/")
+        attributes = {
+            "verb": right.verb,
+            "resource": plural,
+            "subresource": sub,
+            "group": right.group,
+            "namespace": SYSTEM_NAMESPACE if right.scope == "system" else "",
+        }
         review = kube.request(
             "POST",
             "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
             body={
                 "apiVersion": "authorization.k8s.io/v1",
                 "kind": "SelfSubjectAccessReview",
-                "spec": {
-                    "resourceAttributes": {
-                        "verb": verb,
-                        "resource": plural,
-                        "subresource": sub,
-                        "group": group,
-                    }
-                },
+                "spec": {"resourceAttributes": attributes},
             },
+            timeout=10,
         )
-        if not review.get("status", {}).get("allowed"):
-            missing.append(f"{verb} {resource}")
+        return bool((review or {}).get("status", {}).get("allowed"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(allowed, RIGHTS))
+    missing = [right for right, ok in zip(RIGHTS, answers, strict=True) if not ok]
     if missing:
-        raise PaasError(f"missing rights: {', '.join(missing)}")
-    return "can manage namespaces, workloads, pods, secrets and leases"
+        raise PaasError(missing_rights_message(missing, len(RIGHTS)), ROLE_HINT)
+    return f"all {len(RIGHTS)} rights the commands use (`paas doctor --print-role` lists them)"
+
+
+ROLE_HINT = (
+    "`paas doctor --print-role` prints a ClusterRole and a Role with every right; "
+    "have a cluster admin apply it (`kubectl apply -f`)."
+)
+
+
+def missing_rights_message(missing: list[Right], total: int) -> str:
+    """`2 of 52 rights missing: `create pods/attach` (for run (with a terminal)); ...`."""
+    named = "; ".join(
+        f"`{r.name}`{' in paas-system' if r.scope == 'system' else ''} (for {r.needed_by})"
+        for r in missing
+    )
+    return f"{len(missing)} of {total} rights missing: {named}"
 
 
 def _settings(settings: ClusterSettings) -> str:

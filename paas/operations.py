@@ -14,17 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from paas.arguments import check_host
 from paas.deploy import Events, Outcome, deploy
 from paas.errors import NotFoundError, UsageError
 from paas.kube.api import Kube, seconds_since, timestamp
 from paas.kube.store import list_releases
-from paas.names import BUILD_FOR_LABEL, ENV_NAME, build_namespace, object_name, process_name_problem
+from paas.names import BUILD_FOR_LABEL, build_namespace, object_name
 from paas.objects import Obj
 from paas.releases import (
     Change,
     ReleaseRecord,
     current,
     find_release,
+    purge_keys,
     rollback_change,
     rollback_target,
 )
@@ -111,26 +113,6 @@ class Session:
 # ---- config
 
 
-def parse_assignments(pairs: list[str]) -> dict[str, str]:
-    """`["A=1", "B=x=y"]` -> `{"A": "1", "B": "x=y"}`.
-
-    Raises:
-        UsageError: a pair has no `=` or the name is not an environment variable name.
-    """
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"`{pair}` is not KEY=VALUE", "Write it like `GREETING=hello`.")
-        if not ENV_NAME.match(key):
-            raise UsageError(
-                f"`{key}` is not an environment variable name",
-                "Use letters, digits and `_`, not starting with a digit.",
-            )
-        out[key] = value
-    return out
-
-
 def set_config(session: Session, app: str, values: dict[str, str]) -> Outcome:
     """Set config vars: a new release and a rolling restart."""
     names = ", ".join(sorted(values))
@@ -139,44 +121,88 @@ def set_config(session: Session, app: str, values: dict[str, str]) -> Outcome:
     )
 
 
-def unset_config(session: Session, app: str, keys: list[str]) -> Outcome:
+def unset_config(
+    session: Session, app: str, keys: list[str], *, purge: bool = False
+) -> Outcome | None:
     """Remove config vars: a new release and a rolling restart.
 
+    With `purge`, keys that are set already nowhere but in the history are
+    not an error, and no release is made when none of `keys` is set now
+    (`purge_config()` then cleans the history); None is returned then.
+
     Raises:
-        NotFoundError: one of `keys` is not set.
+        NotFoundError: one of `keys` is not set (without `purge`).
     """
+    if purge and not any(k in session.current(app).config for k in keys):
+        return None
 
     def make(live: ReleaseRecord) -> Change:
         config = dict(live.config)
         missing = [k for k in keys if k not in config]
-        if missing:
+        if missing and not purge:
             raise NotFoundError(
                 f"config var `{missing[0]}` is not set on `{app}`",
                 "See `paas config` for the ones that are.",
             )
         for key in keys:
-            del config[key]
+            config.pop(key, None)
         return Change("config", f"Unset {', '.join(keys)}", config=config)
 
     return session.change(app, make)
 
 
-# ---- formation
+def purge_config(session: Session, app: str, keys: list[str]) -> int:
+    """Remove config vars `keys` from every release in the history; return how many were rewritten.
 
-
-def parse_formation(pairs: list[str]) -> dict[str, int]:
-    """`["web=3", "worker=0"]` -> `{"web": 3, "worker": 0}`.
+    For each release record that holds one of them: the record's config, the
+    config Secret among its stored objects, and its own config Secret in the
+    namespace (deleted; only the pods of the release serving now use theirs,
+    and that one no longer holds the keys). Done under the app's lock, so no
+    deploy reads the history meanwhile. A rollback to a purged release then
+    runs without those keys.
 
     Raises:
-        UsageError: a pair is not TYPE=COUNT.
+        UsageError: the release serving now still has one of `keys` (unset it first).
     """
-    out: dict[str, int] = {}
-    for pair in pairs:
-        name, sep, count = pair.partition("=")
-        if not sep or not count.isdigit() or process_name_problem(name):
-            raise UsageError(f"`{pair}` is not TYPE=COUNT", "Write it like `web=3 worker=0`.")
-        out[name] = int(count)
-    return out
+    from paas.kube.store import app_lock, release_objects, save_release
+    from paas.render import config_secret_name
+
+    namespace = session.settings.namespace(app)
+    holder = f"{session.author} (purge {secrets.token_hex(3)})"
+    rewritten = 0
+    with app_lock(
+        session.kube,
+        namespace,
+        holder,
+        app=app,
+        wait=session.lock_wait,
+        on_wait=lambda who: session.events.info(f"Waiting for {who} to finish..."),
+        on_warning=session.events.warning,
+    ) as lock:
+        history = session.history(app)
+        live = current(history)
+        still = [k for k in keys if live is not None and k in live.config]
+        if still:
+            raise UsageError(
+                f"config var `{still[0]}` is still set on `{app}`",
+                f"Unset it first: `paas config unset {still[0]} --purge --app {app}`.",
+            )
+        live_pods = live.release().pod_name if live is not None else None
+        for record in history:
+            if not any(k in record.config for k in keys):
+                continue
+            lock.check("purging the release history")
+            secret_name = config_secret_name(app, record.release())
+            stored = release_objects(session.kube, namespace, record.version)
+            purged, objects = purge_keys(record, stored, keys, secret_name)
+            save_release(session.kube, namespace, purged, objects)
+            if purged.release().pod_name != live_pods:
+                session.kube.delete("v1", "Secret", namespace, secret_name)
+            rewritten += 1
+    return rewritten
+
+
+# ---- formation
 
 
 def scale(session: Session, app: str, formation: dict[str, int]) -> Outcome:
@@ -237,12 +263,11 @@ def add_domain(session: Session, app: str, host: str) -> Outcome:
     Raises:
         UsageError: `host` is not a host name, or the app has it already.
     """
-    from paas.manifest import Manifest
+    check_host(host)
 
     def make(live: ReleaseRecord) -> Change:
         if host in live.app.domains:
             raise UsageError(f"`{host}` is already a domain of `{app}`")
-        Manifest.model_validate({"domains": [host]})  # the same host name rules as paas.yaml
         spec = live.app.model_copy(update={"domains": (*live.app.domains, host)})
         return Change("domains", f"Add domain {host}", app=spec, restart_pods=False)
 

@@ -353,3 +353,39 @@ def describe_deploy(commit: str, image: str) -> str:
         return f"Deploy {commit[:7]}"
     name, _, digest = image.rsplit("/", 1)[-1].partition("@")
     return f"Deploy {name}@{digest.removeprefix('sha256:')[:7]}" if digest else f"Deploy {name}"
+
+
+def abandoned(history: Sequence[ReleaseRecord]) -> list[ReleaseRecord]:
+    """The pending releases in `history`, oldest first.
+
+    Read under the app's lock, these are releases whose command stopped (died,
+    or lost the lock) before it recorded how they went: no other command is
+    deploying the app then.
+    """
+    return sorted((r for r in history if r.status == "pending"), key=lambda r: r.version)
+
+
+def purge_keys(
+    record: ReleaseRecord, objects: list[dict[str, Any]], keys: Sequence[str], secret_name: str
+) -> tuple[ReleaseRecord, list[dict[str, Any]]]:
+    """`record` and its stored `objects` without config vars `keys` (`paas config unset --purge`).
+
+    The config Secret `secret_name` among `objects` is rebuilt from what is
+    left (paas.yaml's `env` under the remaining config vars), as render makes it.
+    """
+    import base64
+    import copy
+
+    config = {k: v for k, v in record.config.items() if k not in keys}
+    purged = record.model_copy(update={"config": config})
+    values = {**record.app.env, **config}
+    out = copy.deepcopy(objects)
+    for obj in out:
+        if obj.get("kind") == "Secret" and obj.get("metadata", {}).get("name") == secret_name:
+            obj.pop("data", None)
+            obj.pop("stringData", None)
+            if values:
+                obj["data"] = {
+                    k: base64.b64encode(v.encode()).decode() for k, v in sorted(values.items())
+                }
+    return purged, out

@@ -35,10 +35,17 @@ LockWaitOption = Annotated[
 
 
 def app_name(app: str | None, path: Path = Path(".")) -> str:
-    """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory."""
+    """The app a command acts on: `--app`, else paas.yaml's `name`, else the directory.
+
+    Checked before any cluster is contacted.
+
+    Raises:
+        UsageError: it is not a valid app name.
+    """
+    from paas.arguments import check_app
     from paas.project import default_app_name
 
-    return default_app_name(app, path)
+    return check_app(default_app_name(app, path))
 
 
 def author() -> str:
@@ -77,7 +84,10 @@ def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300
             out.info(f"  {process}: {ready}/{want} ready")
 
     events = Events(
-        info=out.info, release_line=lambda line: out.info(f"  release | {line}"), progress=progress
+        info=out.info,
+        warning=out.warn,
+        release_line=lambda line: out.info(f"  release | {line}"),
+        progress=progress,
     )
     return Session(
         kube, read_cluster_settings(kube), author, events, lock_wait=lock_wait, timeout=timeout

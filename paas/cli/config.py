@@ -67,10 +67,12 @@ def get(
     Example:
       paas config get DATABASE_URL
     """
+    from paas.arguments import check_env_name
     from paas.cli.common import app_name, session
     from paas.console import get_console
     from paas.errors import NotFoundError
 
+    check_env_name(key)
     name = app_name(app)
     values = session(context).current(name).config
     if key not in values:
@@ -94,14 +96,14 @@ def set_(
     Example:
       paas config set GREETING=hello DEBUG=false
     """
+    from paas.arguments import parse_assignments
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.operations import parse_assignments, set_config
+    from paas.operations import set_config
 
     values = parse_assignments(pairs)
-    outcome = set_config(
-        session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), values
-    )
+    name = app_name(app)
+    outcome = set_config(session(context, timeout=timeout, lock_wait=wait_lock), name, values)
     print_outcome(get_console(), outcome, "Released")
 
 
@@ -109,24 +111,53 @@ def set_(
 def unset(
     keys: Annotated[list[str], typer.Argument(help="Config var names.", metavar="KEY...")],
     app: AppOption = None,
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge",
+            help="Also remove the values from every earlier release (records and config "
+            "Secrets), for a leaked credential. A rollback to a purged release then runs "
+            "without them.",
+        ),
+    ] = False,
     timeout: TimeoutOption = 300,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
 ) -> None:
     """Remove config vars and restart the app on a new release.
 
+    Earlier releases keep their config, so `paas rollback` restores it; with
+    `--purge` the values are removed from the whole release history too.
+
     \b
     Example:
       paas config unset DEBUG
+      paas config unset LEAKED_TOKEN --purge
     """
+    from paas.arguments import check_env_name
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.operations import unset_config
+    from paas.operations import purge_config, unset_config
 
-    outcome = unset_config(
-        session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), keys
+    names = [check_env_name(k) for k in keys]
+    name = app_name(app)
+    current = session(context, timeout=timeout, lock_wait=wait_lock)
+    console = get_console()
+    outcome = unset_config(current, name, names, purge=purge)
+    if outcome is not None:
+        print_outcome(console, outcome, "Released")
+    if not purge:
+        return
+    rewritten = purge_config(current, name, names)
+    listed = ", ".join(f"`{k}`" for k in names)
+    if rewritten == 0:
+        console.success(f"No earlier release of `{name}` holds {listed}: nothing to purge.")
+        return
+    console.success(
+        f"Purged {listed} from {rewritten} earlier release{'s' if rewritten != 1 else ''} "
+        f"of `{name}` (records and config Secrets); a rollback to one of them runs without "
+        f"{'it' if len(names) == 1 else 'them'}."
     )
-    print_outcome(get_console(), outcome, "Released")
 
 
 def register(app: typer.Typer) -> None:

@@ -57,13 +57,14 @@ def add(
     Example:
       paas domains add www.example.com
     """
+    from paas.arguments import check_host
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
     from paas.operations import add_domain
 
-    outcome = add_domain(
-        session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), host
-    )
+    check_host(host)
+    name = app_name(app)
+    outcome = add_domain(session(context, timeout=timeout, lock_wait=wait_lock), name, host)
     print_outcome(get_console(), outcome, "Released")
 
 
@@ -81,13 +82,14 @@ def remove(
     Example:
       paas domains remove www.example.com
     """
+    from paas.arguments import check_host
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
     from paas.operations import remove_domain
 
-    outcome = remove_domain(
-        session(context, timeout=timeout, lock_wait=wait_lock), app_name(app), host
-    )
+    check_host(host, adding=False)
+    name = app_name(app)
+    outcome = remove_domain(session(context, timeout=timeout, lock_wait=wait_lock), name, host)
     print_outcome(get_console(), outcome, "Released")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import typer
@@ -10,19 +9,7 @@ import typer
 from paas.cli.common import ContextOption
 from paas.cli.options import AppOption
 
-_DURATION = re.compile(r"^(\d+)([smhd])$")
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
-
-
-def _seconds(text: str) -> int:
-    from paas.errors import UsageError
-
-    match = _DURATION.match(text)
-    if not match:
-        raise UsageError(
-            f"`--since {text}` is not a duration", "Write it like `30s`, `10m`, `2h` or `1d`."
-        )
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
 def logs(
@@ -71,16 +58,20 @@ def logs(
       paas logs --tail 100
       paas logs -f -p web
     """
+    from paas.arguments import check_process
+    from paas.arguments import since_seconds as parse_since
     from paas.cli.common import app_name, session
     from paas.console import get_console
     from paas.kube.logs import LogLine, app_logs, follow_app_logs
 
     console = get_console()
+    since_seconds = parse_since(since) if since is not None else None
+    if process is not None:
+        check_process(process, log_sources=True)
     name = app_name(app)
     current = session(context)
     current.history(name)  # a clear error when there is no such app
     namespace = current.settings.namespace(name)
-    since_seconds = _seconds(since) if since else None
     colours: dict[str, str] = {}
 
     def show(line: LogLine) -> None:  # the app's text: the console makes it safe to show

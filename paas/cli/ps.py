@@ -77,16 +77,14 @@ def scale(
     Example:
       paas ps scale web=3 worker=0
     """
+    from paas.arguments import parse_formation
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
-    from paas.operations import parse_formation
     from paas.operations import scale as scale_app
 
-    outcome = scale_app(
-        session(context, timeout=timeout, lock_wait=wait_lock),
-        app_name(app),
-        parse_formation(formation),
-    )
+    counts = parse_formation(formation)
+    name = app_name(app)
+    outcome = scale_app(session(context, timeout=timeout, lock_wait=wait_lock), name, counts)
     print_outcome(get_console(), outcome, "Scaled")
 
 
@@ -104,11 +102,15 @@ def restart(
     Example:
       paas ps restart web
     """
+    from paas.arguments import check_process
     from paas.cli.common import app_name, session
     from paas.console import get_console
     from paas.operations import restart as restart_app
 
-    names = restart_app(session(context), app_name(app), process)
+    if process is not None:
+        check_process(process)
+    name = app_name(app)
+    names = restart_app(session(context), name, process)
     get_console().success(f"Restarting {', '.join(f'`{n}`' for n in names)}.")
 
 

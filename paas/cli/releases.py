@@ -12,15 +12,6 @@ from paas.cli.options import AppOption, JsonOption
 group = typer.Typer(help="The app's release history.", invoke_without_command=True)
 
 
-def _version(text: str) -> int:
-    from paas.errors import UsageError
-
-    number = text.lower().removeprefix("v")
-    if not number.isdigit() or int(number) < 1:
-        raise UsageError(f"`{text}` is not a release", "Write it like `v3`.")
-    return int(number)
-
-
 @group.callback()
 def releases(
     ctx: typer.Context,
@@ -74,13 +65,15 @@ def info(
     Example:
       paas releases info v3
     """
+    from paas.arguments import release_version
     from paas.cli.common import app_name, session
     from paas.console import get_console
     from paas.releases import find_release
 
     console = get_console()
+    version = release_version(release)
     name = app_name(app)
-    record = find_release(session(context).history(name), name, _version(release))
+    record = find_release(session(context).history(name), name, version)
     if json_output:
         console.data(record.summary())
         return
@@ -123,15 +116,14 @@ def rollback(
       paas rollback
       paas rollback v3
     """
+    from paas.arguments import release_version
     from paas.cli.common import app_name, print_outcome, session
     from paas.console import get_console
     from paas.operations import rollback as roll_back
 
-    outcome = roll_back(
-        session(context, timeout=timeout, lock_wait=wait_lock),
-        app_name(app),
-        _version(release) if release else None,
-    )
+    version = release_version(release) if release is not None else None
+    name = app_name(app)
+    outcome = roll_back(session(context, timeout=timeout, lock_wait=wait_lock), name, version)
     print_outcome(get_console(), outcome, "Rolled back:")
 
 

@@ -9,18 +9,18 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paas.errors import BusyError, ClusterError, NotFoundError
-from paas.kube.api import Kube, KubeApiError, seconds_since, timestamp
+from paas.errors import BusyError, ClusterError, NotFoundError, PaasError
+from paas.kube.api import Kube, KubeApiError, resource_path, timestamp
 from paas.objects import Obj
 from paas.releases import ReleaseRecord
 from paas.settings import ClusterSettings
@@ -232,16 +232,213 @@ def delete_release(kube: Kube, namespace: str, version: int) -> None:
 
 
 # ---- the app lock
+#
+# A Lease per app, as client-go's leader election uses one. Expiry is never
+# judged by comparing the holder's renewTime with this machine's clock (two
+# clocks more than a lease apart would let two commands hold it): a waiter
+# notes, on its own monotonic clock, when it last saw the Lease change (holder,
+# renewTime or resourceVersion), and takes it only when it stayed unchanged for
+# a whole lease duration measured here. The holder renews every RENEW_SECONDS
+# and counts the lease lost when it could not renew within RENEW_DEADLINE
+# (shorter than the duration, so it stops before a waiter can take over), or
+# when it sees another holder or no Lease at all. The deploy checks
+# `AppLock.check()` between its steps and while it waits for a rollout (fencing).
+
+LOCK_KIND = ("coordination.k8s.io/v1", "Lease")
+RENEW_SECONDS = 5.0
+RENEW_DEADLINE = 20.0
+LOCK_REQUEST_SECONDS = 5.0
+POLL_SECONDS = 1.0
 
 
-def _expired(lease: Obj) -> bool:
-    spec = lease.get("spec", {})
+class LockLostError(BusyError):
+    """The app's lock was taken from this command while it worked (fencing).
+
+    Attributes:
+        doing: What the command was doing when it noticed, like `waiting for the rollout`.
+    """
+
+    def __init__(self, message: str, hint: str = "", *, doing: str = "") -> None:
+        super().__init__(message, hint)
+        self.doing = doing
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What a waiter last saw of the Lease, and when on its own monotonic clock it changed."""
+
+    key: tuple[str, str, str]
+    changed_at: float
+
+
+def lease_key(lease: Obj) -> tuple[str, str, str]:
+    """What changes when a holder renews or takes the Lease: holder, renewTime, resourceVersion."""
+    spec = lease.get("spec") or {}
+    return (
+        str(spec.get("holderIdentity") or ""),
+        str(spec.get("renewTime") or spec.get("acquireTime") or ""),
+        str((lease.get("metadata") or {}).get("resourceVersion") or ""),
+    )
+
+
+def observe(previous: Sighting | None, lease: Obj, now: float) -> Sighting:
+    """The sighting after reading `lease` at monotonic time `now`: kept while it is unchanged."""
+    key = lease_key(lease)
+    if previous is not None and previous.key == key:
+        return previous
+    return Sighting(key, now)
+
+
+def lease_expired(sighting: Sighting, lease: Obj, now: float) -> bool:
+    """Whether a waiter may take `lease`: nobody holds it, or it went unchanged for its duration.
+
+    Only the waiter's own clock is used (`now` and `sighting.changed_at` are
+    monotonic readings here), never the holder's renewTime as a time.
+    """
+    spec = lease.get("spec") or {}
     if not spec.get("holderIdentity"):
         return True
-    renewed = spec.get("renewTime") or spec.get("acquireTime")
-    if not renewed:
-        return True
-    return bool(seconds_since(renewed) > spec.get("leaseDurationSeconds", LEASE_SECONDS))
+    duration = spec.get("leaseDurationSeconds") or LEASE_SECONDS
+    return now - sighting.changed_at >= float(duration)
+
+
+def lost_reason(
+    lease: Obj | None, holder: str, last_renewed: float, now: float, *, deadline: float
+) -> str:
+    """Why `holder` no longer holds the lock ("" while it does); `now` and `last_renewed` monotonic.
+
+    `last_renewed` is when the last successful renewal was sent (or the lock taken).
+    """
+    if lease is None:
+        return "its Lease was deleted"
+    other = (lease.get("spec") or {}).get("holderIdentity") or ""
+    if other != holder:
+        return "another operation took it" if other else "someone else released it"
+    if now - last_renewed > deadline:
+        return f"it could not be renewed for {int(now - last_renewed)} s"
+    return ""
+
+
+class AppLock:
+    """A held app lock: the renewer's state, and the fence the deploy checks.
+
+    Attributes:
+        app: The app, for messages.
+        holder: This command's identity in the Lease.
+        previous_holder: Whose expired lease this one took over ("" when it was free).
+    """
+
+    def __init__(
+        self,
+        kube: Kube,
+        namespace: str,
+        holder: str,
+        *,
+        app: str,
+        previous_holder: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.holder = holder
+        self.app = app
+        self.previous_holder = previous_holder
+        self.clock = clock
+        self.last_renewed = clock()
+        self.lost = ""  # why it was lost; "" while held
+        self.taken_by = ""
+        self.stop = threading.Event()
+
+    def check(self, doing: str) -> None:
+        """Fail when the lock was lost; `doing` says what the command was doing, for the message.
+
+        Raises:
+            LockLostError: another operation took the lock, or it could not be renewed in time.
+        """
+        if not self.lost and self.clock() - self.last_renewed > RENEW_DEADLINE:
+            self.lose(f"it could not be renewed for {int(self.clock() - self.last_renewed)} s")
+        if self.lost:
+            who = self.taken_by or "another operation"
+            raise LockLostError(
+                f"lost the lock of app `{self.app}` to {who} while {doing}: {self.lost}",
+                "See `paas releases` and `paas ps` for what serves now, and run the command "
+                "again once that operation has ended.",
+                doing=doing,
+            )
+
+    def lose(self, reason: str, taken_by: str = "") -> None:
+        """Note that the lock is lost; the deploy stops at its next `check()`."""
+        if not self.lost:
+            self.lost = reason
+            self.taken_by = taken_by
+
+    def renew_once(self) -> None:
+        """One renewal: read the Lease, and write a new renewTime if it is still ours."""
+        if self.lost:
+            return
+        started = self.clock()
+        lease = self._get()
+        reason = lost_reason(
+            lease, self.holder, self.last_renewed, started, deadline=RENEW_DEADLINE
+        )
+        if reason:
+            taken = (lease or {}).get("spec", {}).get("holderIdentity") or ""
+            self.lose(reason, taken if taken != self.holder else "")
+            return
+        assert lease is not None
+        lease["spec"]["renewTime"] = timestamp(micro=True)
+        try:
+            self.kube.request(
+                "PUT",
+                resource_path(*LOCK_KIND, self.namespace, LOCK_NAME),
+                body=lease,
+                timeout=LOCK_REQUEST_SECONDS,
+            )
+        except NotFoundError:
+            self.lose("its Lease was deleted")
+            return
+        except KubeApiError as exc:
+            if exc.status != 409:
+                raise
+            return  # it changed since the read: the next round reads who holds it now
+        self.last_renewed = started
+
+    def renew_loop(self) -> None:
+        """Renew every RENEW_SECONDS until stopped or lost; never raises (it runs in a thread)."""
+        while not self.stop.wait(RENEW_SECONDS):
+            try:
+                self.renew_once()
+            except ClusterError:
+                pass  # not reachable now: try again; `check()` counts the time without renewal
+            except Exception as exc:  # a thread's traceback would help no one
+                self.lose(f"renewing it failed ({type(exc).__name__})")
+            if self.lost:
+                return
+
+    def release(self) -> None:
+        """Free the Lease if it is still ours (else it is someone else's, or expires by itself).
+
+        Raises:
+            ClusterError: the cluster refused or could not be reached.
+        """
+        if self.lost:
+            return
+        lease = self._get()
+        if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.holder:
+            return
+        lease["spec"]["holderIdentity"] = ""
+        try:
+            self.kube.request(
+                "PUT",
+                resource_path(*LOCK_KIND, self.namespace, LOCK_NAME),
+                body=lease,
+                timeout=LOCK_REQUEST_SECONDS,
+            )
+        except NotFoundError:
+            return
+
+    def _get(self) -> Obj | None:
+        return self.kube.get(*LOCK_KIND, self.namespace, LOCK_NAME, timeout=LOCK_REQUEST_SECONDS)
 
 
 @contextmanager
@@ -250,97 +447,108 @@ def app_lock(
     namespace: str,
     holder: str,
     *,
+    app: str = "",
     wait: float = 300,
     on_wait: Callable[[str], None] | None = None,
-) -> Iterator[None]:
+    on_warning: Callable[[str], None] | None = None,
+) -> Iterator[AppLock]:
     """Hold the app's Lease while the block runs; wait up to `wait` seconds for it.
 
-    The Lease is renewed in the background, so a long push keeps it, and a
-    client that died loses it after LEASE_SECONDS.
+    The Lease is renewed in the background, so a long push keeps it; a client
+    that died loses it once its Lease has not changed for LEASE_SECONDS as
+    seen here. The block gets the `AppLock`, whose `check()` it calls between
+    steps. A failure to free the Lease at the end is reported to `on_warning`
+    and never hides the block's own error (the Lease then expires by itself).
 
     Raises:
         BusyError: someone else held it for longer than `wait`.
     """
+    app = app or namespace
     deadline = time.monotonic() + wait
     told = False
+    sighting: Sighting | None = None
     while True:
-        lease = _try_acquire(kube, namespace, holder)
-        if lease is None:
+        taken, lease, sighting = _try_acquire(kube, namespace, holder, sighting)
+        if taken:
             break
+        other = str((lease or {}).get("spec", {}).get("holderIdentity") or "someone")
         if time.monotonic() > deadline:
-            other = lease["spec"].get("holderIdentity", "someone")
             raise BusyError(
                 f"the app is busy: {other} holds its lock",
                 "Wait for that operation to end, then run the command again.",
             )
         if not told and on_wait:
-            on_wait(str(lease["spec"].get("holderIdentity", "someone")))
+            on_wait(other)
             told = True
-        time.sleep(1)
-    stop = threading.Event()
-    renewer = threading.Thread(target=_renew, args=(kube, namespace, holder, stop), daemon=True)
+        time.sleep(POLL_SECONDS)
+    previous = str((lease or {}).get("spec", {}).get("holderIdentity") or "")
+    lock = AppLock(
+        kube, namespace, holder, app=app, previous_holder="" if previous == holder else previous
+    )
+    renewer = threading.Thread(target=lock.renew_loop, daemon=True, name="paas-lock-renewer")
     renewer.start()
+    failed = False
     try:
-        yield
+        yield lock
+    except BaseException:
+        failed = True
+        raise
     finally:
-        stop.set()
-        renewer.join(timeout=5)
-        _release(kube, namespace, holder)
+        lock.stop.set()
+        renewer.join(timeout=LOCK_REQUEST_SECONDS + 1)
+        try:
+            lock.release()
+        except PaasError as exc:
+            if on_warning:
+                what = "after the failure above" if failed else "at the end"
+                on_warning(
+                    f"Could not free the lock of app `{app}` {what} ({exc.message}); "
+                    f"it frees itself within {LEASE_SECONDS} s."
+                )
 
 
-def _lease(namespace: str, holder: str, resource_version: str | None = None) -> Obj:
+def _lease(namespace: str, holder: str, previous: Obj | None = None) -> Obj:
     now = timestamp(micro=True)
     meta: Obj = {"name": LOCK_NAME, "namespace": namespace, "labels": dict(MANAGED)}
-    if resource_version:
-        meta["resourceVersion"] = resource_version
+    transitions = 0
+    if previous is not None:
+        meta["resourceVersion"] = previous["metadata"]["resourceVersion"]
+        transitions = int((previous.get("spec") or {}).get("leaseTransitions") or 0) + 1
     return {
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
+        "apiVersion": LOCK_KIND[0],
+        "kind": LOCK_KIND[1],
         "metadata": meta,
         "spec": {
             "holderIdentity": holder,
             "leaseDurationSeconds": LEASE_SECONDS,
             "acquireTime": now,
             "renewTime": now,
+            "leaseTransitions": transitions,
         },
     }
 
 
-def _try_acquire(kube: Kube, namespace: str, holder: str) -> Obj | None:
-    """Take the lock; return None when taken, or the Lease that someone else holds."""
-    lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME)
+def _try_acquire(
+    kube: Kube, namespace: str, holder: str, sighting: Sighting | None
+) -> tuple[bool, Obj | None, Sighting | None]:
+    """One try to take the lock: (taken, the Lease as read, the waiter's sighting of it).
+
+    A conflict (someone was faster) is not an error: the caller tries again.
+    """
+    lease = kube.get(*LOCK_KIND, namespace, LOCK_NAME, timeout=LOCK_REQUEST_SECONDS)
     try:
         if lease is None:
             kube.create(_lease(namespace, holder))
-            return None
-        if _expired(lease) or lease["spec"].get("holderIdentity") == holder:
-            kube.replace(_lease(namespace, holder, lease["metadata"]["resourceVersion"]))
-            return None
+            return True, None, None
+        sighting = observe(sighting, lease, time.monotonic())
+        mine = (lease.get("spec") or {}).get("holderIdentity") == holder
+        if mine or lease_expired(sighting, lease, time.monotonic()):
+            kube.replace(_lease(namespace, holder, lease))
+            return True, lease, sighting
+    except NotFoundError:  # deleted between the read and the write
+        return False, lease, None
     except KubeApiError as exc:
         if exc.status == 409:  # someone was faster
-            return kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME) or {
-                "spec": {"holderIdentity": "someone"}
-            }
+            return False, lease, sighting
         raise
-    return lease
-
-
-def _renew(kube: Kube, namespace: str, holder: str, stop: threading.Event) -> None:
-    """Renew the Lease every third of its duration while `holder` still holds it."""
-    while not stop.wait(LEASE_SECONDS / 3):
-        try:
-            lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME)
-            if lease is None or lease["spec"].get("holderIdentity") != holder:
-                return  # lost (it expired and someone took it): never renew theirs
-            lease["spec"]["renewTime"] = timestamp(micro=True)
-            kube.replace(lease)  # refused (409) if it changed since the read
-        except ClusterError:
-            continue  # try again next period; the lease lasts three periods
-
-
-def _release(kube: Kube, namespace: str, holder: str) -> None:
-    lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, LOCK_NAME)
-    if lease and lease["spec"].get("holderIdentity") == holder:
-        lease["spec"]["holderIdentity"] = ""
-        with contextlib.suppress(ClusterError):  # else it expires by itself
-            kube.replace(lease)
+    return False, lease, sighting

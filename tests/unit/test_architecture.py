@@ -26,6 +26,8 @@ PURE = {
     "releases",
     "render",
     "diagnosis",
+    "arguments",
+    "rights",
 }
 # What each part may import, beside itself and the pure core.
 ALLOWED: dict[str, set[str]] = {

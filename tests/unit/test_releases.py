@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from paas.arguments import parse_assignments, parse_formation
 from paas.errors import RegistryError, UsageError
 from paas.kube.api import resource_path
 from paas.manifest import AppSpec
-from paas.operations import parse_assignments, parse_formation
 from paas.registry import ImageRef
 from paas.releases import ReleaseRecord, current, describe_deploy, next_version, to_prune
 
@@ -95,3 +95,40 @@ def test_image_refs() -> None:
     assert ref.by_digest(digest) == f"localhost:5000/app@{digest}"
     with pytest.raises(RegistryError):
         ImageRef.parse("localhost:5000/app@sha256:short")
+
+
+def test_purge_keys_removes_a_config_var_from_the_record_and_its_config_secret() -> None:
+    import base64
+
+    from paas.releases import abandoned, purge_keys
+
+    app = AppSpec(name="a", processes={}, env={"REGION": "eu"})
+    record = ReleaseRecord(
+        version=3,
+        change="config",
+        description="Set TOKEN",
+        image="r/a@sha256:1",
+        config={"TOKEN": "s3cret", "GREETING": "hi"},
+        app=app,
+    )
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "a-config-v3"},
+        "immutable": True,
+        "data": {"TOKEN": base64.b64encode(b"s3cret").decode()},
+    }
+    other = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a-other"}, "data": {}}
+    purged, objects = purge_keys(record, [secret, other], ["TOKEN"], "a-config-v3")
+    assert purged.config == {"GREETING": "hi"}
+    assert record.config["TOKEN"] == "s3cret"  # the input is left as it was
+    assert objects[0]["data"] == {
+        "GREETING": base64.b64encode(b"hi").decode(),
+        "REGION": base64.b64encode(b"eu").decode(),
+    }
+    assert objects[0]["immutable"] is True
+    assert objects[1] == other
+    assert "s3cret" not in repr(objects) + purged.model_dump_json()
+    pending = record.model_copy(update={"version": 4, "status": "pending"})
+    done = record.model_copy(update={"status": "succeeded"})
+    assert abandoned([pending, done]) == [pending]
