@@ -226,9 +226,16 @@ class Manifest(_Model):
     @field_validator("domains")
     @classmethod
     def _domains(cls, value: list[str]) -> list[str]:
+        from paas.arguments import check_host
+        from paas.errors import UsageError
+
         for host in value:
             if len(host) > 253 or not _HOSTNAME.match(host):
                 raise ValueError(f"`{host}` is not a host name like `www.example.com`")
+            try:  # the same rules as `paas domains add`: no IP address, no single label
+                check_host(host)
+            except UsageError as exc:
+                raise ValueError(exc.message) from None
         if len(set(value)) != len(value):
             raise ValueError("lists a domain twice")
         return value

@@ -412,3 +412,17 @@ def test_heroku_dyno_sizes_never_give_less_memory() -> None:
         memory = SIZE_TABLE[HEROKU_SIZES[dyno]].memory
         given = int(memory[:-2]) * (1024 if memory.endswith("Gi") else 1)
         assert given >= mib, dyno
+
+
+@pytest.mark.parametrize(
+    ("domain", "reason"),
+    [
+        ("10.0.0.1", "`10.0.0.1` is an IP address, not a domain name"),
+        ("intranet", "`intranet` is not a fully qualified domain name"),
+    ],
+)
+def test_paas_yaml_domains_follow_the_rules_of_domains_add(domain: str, reason: str) -> None:
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(f"processes: {{web: {{command: ./w}}}}\ndomains: [{domain}]\n")
+    assert caught.value.exit_code == ExitCode.MANIFEST
+    assert caught.value.message == f"paas.yaml:2: domains: {reason}"
