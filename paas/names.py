@@ -18,7 +18,7 @@ LABEL_MAX = 63
 CRONJOB_NAME_MAX = 52
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: `$` would let a trailing newline in
 RESERVED_APP_NAMES = frozenset({"default", "paas-system"})
 # Jobs use these as their process label, so no long-running process may.
 RESERVED_PROCESS_NAMES = frozenset({"release", "postdeploy"})

@@ -6,12 +6,18 @@ Security "restricted"), from the builder image by digest:
 1. its container ``build`` starts by waiting for the source;
 2. the CLI sends the source as a gzipped tar over the exec API into that
    container (``head -c SIZE | tar -x``, so the end of the archive is known
-   without closing stdin), with the build environment as ``/platform/env``
-   files, then marks it received;
-3. the container becomes ``/cnb/lifecycle/creator``, which detects, restores
+   without closing stdin), then marks it received;
+3. the container copies the build environment from the build's own Secret
+   (mounted read-only, one file per variable) to ``/platform/env`` and
+   becomes ``/cnb/lifecycle/creator``, which detects, restores
    the cache, builds and publishes the image to the registry; its log
    streams to the CLI;
-4. the Pod is deleted, whether the build passed, failed or was interrupted.
+4. the Pod and its Secrets are deleted, whether the build passed, failed or
+   was interrupted (and the Secrets are owned by the Pod, so the cluster
+   deletes them with it should the CLI die first).
+
+No value of the build environment is in the pod spec or the exec command,
+which the API server's audit log keeps: only in the Secret.
 
 The per-app cache is the PersistentVolumeClaim ``paas-build-cache`` when the
 cluster has a default StorageClass, else a cache image next to the app's
@@ -24,10 +30,10 @@ kaniko's (`paas.build.dockerfile_cluster`).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import secrets
-import shlex
 import tarfile
 import tempfile
 import time
@@ -37,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from paas.build.buildenv import is_env_name
 from paas.build.cnb import DIGEST, explain_failure
 from paas.build.plan import BuildPlan
 from paas.build.source import IgnoreRules, source_files
@@ -62,6 +69,8 @@ CACHE_TAG = "paas-build-cache"
 CACHE_SIZE = "5Gi"
 READY_MARK = "/tmp/paas-source-received"  # noqa: S108 - inside the pod's own /tmp
 AUTH_MOUNT = "/paas/registry-auth"
+#: Where the build's env Secret is mounted: one file per variable.
+ENV_MOUNT = "/paas/build-env"
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ class BuildPod:
         auth_secret: A ``kubernetes.io/dockerconfigjson`` Secret with registry
             credentials (pull the builder, publish the image), or None.
         run_image: The run image to name to the creator, or None for the builder's own choice.
+        env_secret: The Secret that holds the build environment (one key per
+            variable), or None when there is none.
     """
 
     namespace: str
@@ -89,6 +100,7 @@ class BuildPod:
     cache_image: bool = True
     auth_secret: str | None = None
     run_image: str | None = None
+    env_secret: str | None = None
 
 
 def builder_run_image(builder: str, *, insecure: bool) -> str | None:
@@ -200,13 +212,17 @@ def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> O
     """The Pod that builds `plan` in the cluster.
 
     Its one container waits (up to `SOURCE_WAIT`) for the CLI to send the
-    source, then becomes the creator.
+    source, copies the build environment from the mounted env Secret to
+    ``/platform/env``, then becomes the creator.
     """
     waited = int(SOURCE_WAIT * 10)
     wait_then_create = (
         f"i=0; while [ ! -e {READY_MARK} ]; do i=$((i+1)); "
         f'if [ "$i" -gt {waited} ]; then echo "no source arrived in {SOURCE_WAIT}s" >&2; '
-        'exit 1; fi; sleep 0.1; done; exec "$@"'
+        "exit 1; fi; sleep 0.1; done; mkdir -p /platform/env || exit 1; "
+        # The Secret's files are links into a hidden `..data`, which `*` skips.
+        f'for f in {ENV_MOUNT}/*; do if [ -f "$f" ]; then '
+        'cp "$f" /platform/env/ || exit 1; fi; done; exec "$@"'
     )
     mounts: list[Obj] = [
         {"name": "workspace", "mountPath": "/workspace"},
@@ -222,6 +238,12 @@ def build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = False) -> O
     if pod.cache_claim:
         volumes.append({"name": "cache", "persistentVolumeClaim": {"claimName": pod.cache_claim}})
         mounts.append({"name": "cache", "mountPath": "/cache"})
+    if pod.env_secret:
+        volumes.append(
+            # Readable by the CNB group (fsGroup) only.
+            {"name": "build-env", "secret": {"secretName": pod.env_secret, "defaultMode": 0o440}}
+        )
+        mounts.append({"name": "build-env", "mountPath": ENV_MOUNT, "readOnly": True})
     spec: Obj = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
@@ -293,13 +315,40 @@ def auth_secret(plan: BuildPlan, pod: BuildPod, user: str, password: str) -> Obj
     }
 
 
-def receive_script(size: int, env: Mapping[str, str]) -> str:
+def env_secret(plan: BuildPlan, pod: BuildPod, env: Mapping[str, str]) -> Obj:
+    """The build environment of one build as a Secret: one key per variable.
+
+    Raises:
+        BuildError: a name is no environment variable name (a Secret key and
+            a file in ``/platform/env`` must be one).
+    """
+    bad = next((name for name in sorted(env) if not is_env_name(name)), None)
+    if bad is not None:
+        raise BuildError(
+            f"Build variable `{bad}` cannot be passed to a build in the cluster: it is not "
+            "an environment variable name, and the build reads each variable from a file "
+            "named after it.",
+            "Mirror credentials of `npm` need the `local` strategy (`--strategy local`); "
+            "otherwise rename the variable.",
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": pod.env_secret,
+            "namespace": pod.namespace,
+            "labels": pod_labels(plan, pod.build_id),
+        },
+        "data": {
+            name: base64.b64encode(value.encode()).decode() for name, value in sorted(env.items())
+        },
+    }
+
+
+def receive_script(size: int) -> str:
     """The shell the source container runs to take the archive from stdin."""
-    lines = ["set -e", "mkdir -p /platform/env"]
-    lines += [
-        f"printf %s {shlex.quote(value)} > /platform/env/{shlex.quote(key)}"
-        for key, value in sorted(env.items())
-    ]
+    lines = ["set -e"]
     lines.append(f"head -c {size} | tar -xzf - -C /workspace --no-same-owner")
     lines.append(f"touch {READY_MARK}")
     return "\n".join(lines)
@@ -372,7 +421,7 @@ class BuildPodRun:
                 )
             time.sleep(0.2)
 
-    def send_source(self, archive: IO[bytes], size: int, env: Mapping[str, str]) -> None:
+    def send_source(self, archive: IO[bytes], size: int) -> None:
         """Stream the archive into the build container and wait for it to be unpacked."""
         from paas.kube.run import exec_with_input
 
@@ -382,7 +431,7 @@ class BuildPodRun:
             self.pod.namespace,
             self.pod.name,
             container=BUILD_CONTAINER,
-            command=["sh", "-c", receive_script(size, env)],
+            command=["sh", "-c", receive_script(size)],
             data=archive,
             timeout=SOURCE_WAIT,
         )
@@ -466,7 +515,8 @@ def cluster_build(
     """Build and publish the image of `plan` in a pod of the cluster.
 
     `secret_env` (mirror credentials) goes to the lifecycle's platform
-    directory with the build env, never into the pod spec or the log.
+    directory with the build env, through the build's env Secret: never into
+    the pod spec, the exec command or the log.
 
     Returns:
         The image digest and the number of files sent.
@@ -483,6 +533,7 @@ def cluster_build(
     namespace = plan.namespace
     build_id = secrets.token_hex(3)
     auth = credentials(plan.registry)
+    env = {**plan.env, **(secret_env or {})}
     has_volumes = default_storage_class(kube) is not None
     pod = BuildPod(
         namespace=namespace,
@@ -497,7 +548,10 @@ def cluster_build(
         # without its insecure-registry setting, so a plain-HTTP registry needs
         # the run image named.
         run_image=builder_run_image(builder, insecure=True) if plan.insecure_registry else None,
+        env_secret=object_name(plan.app, "build", build_id, "env") if env else None,
     )
+    if env:
+        env_secret(plan, pod, env)  # refuse a bad name before anything is made
     kube.apply(namespace_object(plan.app, namespace))
     if pod.cache_claim:
         kube.apply(cache_claim(plan))
@@ -514,7 +568,7 @@ def cluster_build(
         rules,
         kube=kube,
         on_line=on_line,
-        env={**plan.env, **(secret_env or {})},
+        env=env,
         auth=auth,
         carry_out=lambda run: _run_creator(plan, run, on_line),
     )
@@ -534,10 +588,13 @@ def run_build_pod(
     carry_out: Callable[[BuildPodRun], str],
     pull_hint: str = "",
 ) -> tuple[str, int]:
-    """Run one build pod: its Secret and Pod created, the source sent, the build followed.
+    """Run one build pod: its Secrets and Pod created, the source sent, the build followed.
 
-    `carry_out` follows the build and returns the digest. The pod and the
-    Secret are deleted however it ends, Ctrl-C included.
+    `env` goes into the env Secret (`pod.env_secret`), `auth` into the
+    registry credentials Secret. `carry_out` follows the build and returns
+    the digest. The pod and the Secrets are deleted however it ends, Ctrl-C
+    included; they are owned by the pod, so the cluster deletes them with it
+    if the CLI dies first.
 
     Returns:
         The image digest and the number of files sent.
@@ -546,25 +603,46 @@ def run_build_pod(
         files = source_archive(source_dir, rules, archive)
         size = archive.tell()
         on_line(f"-----> Sending {files} files ({size / 1024:.0f} KiB) to pod `{pod.name}`")
+        secret_names = [
+            name
+            for name, wanted in ((pod.auth_secret, auth), (pod.env_secret, env))
+            if name and wanted
+        ]
         try:
-            if auth:
+            if auth and pod.auth_secret:
                 kube.create(auth_secret(plan, pod, *auth))
-            kube.create(manifest)
+            if env and pod.env_secret:
+                kube.create(env_secret(plan, pod, env))
+            created = kube.create(manifest)
+            _owned_by_pod(kube, pod, created, secret_names)
             runner = BuildPodRun(kube, pod, pull_hint=pull_hint)
             if "terminated" in runner.wait_started():
                 raise BuildError(
                     f"The build pod `{pod.name}` stopped before it got the source.",
                     "Build again; `paas logs -p build` shows the pod's output.",
                 )
-            runner.send_source(archive, size, env)
+            runner.send_source(archive, size)
             digest = carry_out(runner)
         finally:
             with contextlib.suppress(ClusterError):
                 kube.delete("v1", "Pod", pod.namespace, pod.name, grace_seconds=0)
-            if pod.auth_secret:
+            for name in secret_names:
                 with contextlib.suppress(ClusterError):
-                    kube.delete("v1", "Secret", pod.namespace, pod.auth_secret)
+                    kube.delete("v1", "Secret", pod.namespace, name)
     return digest, files
+
+
+def _owned_by_pod(kube: Kube, pod: BuildPod, created: Obj, secret_names: list[str]) -> None:
+    """Make the build's Secrets the pod's, so deleting the pod deletes them (best effort)."""
+    uid = created.get("metadata", {}).get("uid")
+    if not uid:
+        return
+    owner = {"apiVersion": "v1", "kind": "Pod", "name": pod.name, "uid": uid}
+    for name in secret_names:
+        with contextlib.suppress(ClusterError):
+            kube.merge_patch(
+                "v1", "Secret", pod.namespace, name, {"metadata": {"ownerReferences": [owner]}}
+            )
 
 
 def _run_creator(plan: BuildPlan, runner: BuildPodRun, on_line: OutputLine) -> str:

@@ -6,9 +6,11 @@ Python SDK, which serves Docker and podman alike and streams structured
 progress (``stream``, ``status``, ``error``/``errorDetail``, ``aux``); the
 API version is negotiated (podman 4.3 serves 1.41). Without one, the first of
 podman, buildah and docker found on the PATH builds it daemonless. Either
-way ``build.env`` and ``--build-env`` become build args, the image is tagged
-and each tag pushed; the digest of the pushed manifest is what `paas build`
-prints, and a failing instruction is named the same way.
+way ``build.env`` and ``--build-env`` become build args (over the API, or
+as ``--build-arg NAME`` with the value in the tool's environment: never on
+a command line), the image is tagged and each tag pushed; the digest of the
+pushed manifest is what `paas build` prints, and a failing instruction is
+named the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paas.build.buildenv import by_name_env
 from paas.build.plan import BuildPlan
 from paas.build.tools import OutputLine, ToolRun, docker_host, find_tool, run_tool
 from paas.errors import BuildError
@@ -49,17 +52,30 @@ def find_image_tool(env: Mapping[str, str]) -> tuple[str, str]:
 
 
 def build_arguments(tool: str, plan: BuildPlan, context: Path) -> list[str]:
-    """The arguments that build `plan`'s Dockerfile in `context` with `tool`."""
+    """The arguments that build `plan`'s Dockerfile in `context` with `tool`.
+
+    Build args are named only (``--build-arg NAME``): the tool takes each
+    value from its environment (`build_env()`).
+    """
     if plan.dockerfile is None:
         raise ValueError("a Dockerfile build needs a Dockerfile")
     verb = ["bud"] if tool == "buildah" else ["build"]
     args = [*verb, "-f", str(context / plan.dockerfile), "-t", plan.image]
-    for key, value in sorted(plan.env.items()):
-        args += ["--build-arg", f"{key}={value}"]
+    for key in sorted(plan.env):
+        args += ["--build-arg", key]
     if tool != "docker":
         args += ["--layers"] if tool == "buildah" else []
     args.append(str(context))
     return args
+
+
+def build_env(tool: str, plan: BuildPlan, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of `tool`'s build: `env` with the values of `plan`'s build args.
+
+    Raises:
+        BuildError: a build arg is named like a variable the tool itself runs with.
+    """
+    return {**env, **by_name_env(plan.env, tool=tool)}
 
 
 def push_arguments(tool: str, plan: BuildPlan, ref: str, digest_file: Path) -> list[str]:
@@ -109,7 +125,11 @@ def cli_build(
         BuildError: no tool, a failing step (named), or a failed push.
     """
     tool, path = find_image_tool(env)
-    run = run_tool([path, *build_arguments(tool, plan, context)], env=env, on_line=on_line)
+    run = run_tool(
+        [path, *build_arguments(tool, plan, context)],
+        env=build_env(tool, plan, env),
+        on_line=on_line,
+    )
     if run.exit_code != 0:
         step = failed_step(run)
         where = f" at step {step}" if step else ""

@@ -15,9 +15,11 @@ service account token, no host path. An app's own namespace stays
 (`build_namespace()`), labelled for "baseline", which holds only builds.
 
 The rest is the CNB cluster build's (`paas.build.cluster`): the source as a
-gzipped tar over the exec API, the build env as build args (from files, never
-in the pod spec), the log streamed, the pod and its registry-credentials
-Secret deleted when the build ends, fails or is interrupted. The layer cache
+gzipped tar over the exec API, the build env in a Secret of the build (kaniko
+gets ``--build-arg NAME`` and takes the value from its environment, which
+reads the Secret: no value is in the pod spec or the exec command), the log
+streamed, the pod and its Secrets deleted when the build ends, fails or is
+interrupted. The layer cache
 is kept in the registry, in the repository ``REGISTRY/APP/paas-dockerfile-cache``
 (kaniko's ``--cache-repo``: one image per cached ``RUN`` layer, tagged with its
 cache key), which also works with a plain-HTTP registry.
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paas.build.buildenv import TOOL_ENV, by_name_env
 from paas.build.cluster import (
     BUILD_CONTAINER,
     BUILD_DEADLINE,
@@ -88,6 +91,8 @@ _INSTRUCTIONS = frozenset(
     }
 )  # fmt: skip
 _LEVELS = {"warning": "warning: ", "error": "error: ", "fatal": "error: ", "panic": "error: "}
+#: What kaniko's own image runs with, besides the tools' common variables.
+KANIKO_ENV = TOOL_ENV | {"SSL_CERT_DIR", "USER", "DOCKER_CREDENTIAL_GCR_CONFIG", "KANIKO_DIR"}
 
 
 def build_namespace_object(plan: BuildPlan) -> Obj:
@@ -118,10 +123,11 @@ def cache_repository(plan: BuildPlan) -> str:
 
 
 def executor_arguments(plan: BuildPlan, *, clear_cache: bool = False) -> list[str]:
-    """The kaniko executor command line that builds and publishes `plan` (build args aside).
+    """The kaniko executor command line that builds and publishes `plan`.
 
-    The build args are added by the pod from the files the CLI writes, so
-    their values are never in the pod spec.
+    Build args are named only (``--build-arg NAME``): kaniko takes each
+    value from its environment, which the pod fills from the build's env
+    Secret, so no value is in the pod spec.
     """
     if plan.dockerfile is None:
         raise ValueError("a Dockerfile build needs a Dockerfile")
@@ -148,18 +154,33 @@ def executor_arguments(plan: BuildPlan, *, clear_cache: bool = False) -> list[st
         args += ["--cache=true", "--cache-repo", cache_repository(plan)]
     if plan.insecure_registry:
         args += ["--insecure-registry", plan.registry]
+    for name in sorted(plan.env):
+        args += ["--build-arg", name]
     return args
 
 
+def build_arg_env(plan: BuildPlan, pod: BuildPod) -> list[Obj]:
+    """The kaniko container's env entries for the build args: each from the build's env Secret.
+
+    Raises:
+        BuildError: a build arg is named like a variable kaniko itself runs with.
+    """
+    names = sorted(by_name_env(plan.env, tool="kaniko", reserved=KANIKO_ENV))
+    if names and not pod.env_secret:
+        raise ValueError("build args need the build's env Secret")
+    return [
+        {"name": name, "valueFrom": {"secretKeyRef": {"name": pod.env_secret, "key": name}}}
+        for name in names
+    ]
+
+
 def _wait_then_build() -> str:
-    """The pod's shell: wait for the source, turn the env files into build args, exec kaniko."""
+    """The pod's shell: wait for the source, then exec kaniko."""
     waited = int(SOURCE_WAIT * 10)
     return (
         f"i=0; while [ ! -e {READY_MARK} ]; do i=$((i+1)); "
         f'if [ "$i" -gt {waited} ]; then echo "no source arrived in {SOURCE_WAIT}s" >&2; '
-        "exit 1; fi; sleep 0.1; done; "
-        'for f in /platform/env/*; do [ -f "$f" ] || continue; '
-        'set -- "$@" --build-arg "${f##*/}=$(cat "$f")"; done; exec "$@"'
+        'exit 1; fi; sleep 0.1; done; exec "$@"'
     )
 
 
@@ -170,15 +191,9 @@ def dockerfile_build_pod(plan: BuildPlan, pod: BuildPod, *, clear_cache: bool = 
     base image's), only `KANIKO_CAPABILITIES`, no privilege escalation,
     seccomp RuntimeDefault: Pod Security "baseline", never "privileged".
     """
-    mounts: list[Obj] = [
-        {"name": "workspace", "mountPath": "/workspace"},
-        {"name": "platform", "mountPath": "/platform"},
-    ]
-    volumes: list[Obj] = [
-        {"name": "workspace", "emptyDir": {}},
-        {"name": "platform", "emptyDir": {}},
-    ]
-    env: list[Obj] = []
+    mounts: list[Obj] = [{"name": "workspace", "mountPath": "/workspace"}]
+    volumes: list[Obj] = [{"name": "workspace", "emptyDir": {}}]
+    env = build_arg_env(plan, pod)
     spec: Obj = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
@@ -392,7 +407,9 @@ def dockerfile_cluster_build(
         builder=builder,
         cache_claim=None,
         auth_secret=object_name(plan.app, "build", build_id, "auth") if auth else None,
+        env_secret=object_name(plan.app, "build", build_id, "env") if plan.env else None,
     )
+    build_arg_env(plan, pod)  # refuse a bad name before anything is made
     existing = kube.get("v1", "Namespace", None, namespace)
     if (
         existing is not None

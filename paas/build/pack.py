@@ -5,13 +5,21 @@ API socket through ``DOCKER_HOST``) and publishes the image straight to the
 registry (``--publish``). The build cache is a volume per app, and
 ``REPO:latest`` is the previous image, so a rebuild reuses every layer whose
 inputs did not change (dependency layers after a code-only change).
+
+The build variables reach pack in an env file (``--env-file``), mode 0600
+in a private temporary directory that is removed when the build ends,
+fails or is interrupted; their values are never on pack's command line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+from paas.build.buildenv import env_file_text
 from paas.build.cnb import DIGEST, explain_failure
 from paas.build.plan import BuildPlan
 from paas.build.tools import OutputLine, ToolRun, docker_host, find_tool, run_tool
@@ -23,12 +31,12 @@ def pack_arguments(
     source_dir: Path,
     *,
     clear_cache: bool = False,
-    secret_names: tuple[str, ...] = (),
+    env_file: Path | None = None,
 ) -> list[str]:
     """The `pack build` arguments that carry out `plan` on the files in `source_dir`.
 
-    `secret_names` are passed as `--env NAME` only: pack reads their values
-    from its own environment, so they never appear in a command line.
+    The build variables are in `env_file` (`private_env_file()`), never in the
+    arguments.
     """
     if plan.builder is None:
         raise ValueError("a pack build needs a builder")
@@ -56,11 +64,8 @@ def pack_arguments(
     ]
     for tag in plan.image_tags[1:]:
         args += ["--tag", tag]
-    for key, value in sorted(plan.env.items()):
-        if key not in secret_names:
-            args += ["--env", f"{key}={value}"]
-    for key in sorted(secret_names):
-        args += ["--env", key]
+    if env_file is not None:
+        args += ["--env-file", str(env_file)]
     for buildpack in plan.buildpacks:
         args += ["--buildpack", buildpack]
     if plan.insecure_registry:
@@ -68,6 +73,27 @@ def pack_arguments(
     if clear_cache:
         args.append("--clear-cache")
     return args
+
+
+@contextmanager
+def private_env_file(env: Mapping[str, str]) -> Iterator[tuple[Path, dict[str, str]]]:
+    """Write `env` as pack's env file; yield its path and the variables pack must get by name.
+
+    The file is mode 0600 in a directory only this user can enter, and both
+    are removed on exit, Ctrl-C included. Values the file cannot carry (a
+    line break, white space at an end) are named in it and yielded, to be
+    set in pack's environment (`env_file_text()`).
+
+    Raises:
+        BuildError: such a value's name is one pack itself runs with.
+    """
+    text, by_name = env_file_text(env)
+    with tempfile.TemporaryDirectory(prefix="paas-build-env-") as tmp:  # mode 0700
+        path = Path(tmp) / "build.env"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        yield path, by_name
 
 
 def build_error(plan: BuildPlan, run: ToolRun) -> BuildError:
@@ -86,7 +112,8 @@ def pack_build(
 ) -> str:
     """Build and publish the image of `plan` with pack; return its digest.
 
-    `secret_env` (mirror credentials) reaches the buildpacks by name only.
+    The build env of `plan` and `secret_env` (mirror credentials) reach pack
+    in an env file (`private_env_file()`), never on its command line.
 
     Raises:
         BuildError: pack is missing, there is no daemon, or the build failed.
@@ -107,17 +134,14 @@ def pack_build(
         )
     # A stable key keeps pack's volume names (and so its caches) the same
     # from one build to the next.
-    secrets = dict(secret_env or {})
-    run_env = {"PACK_VOLUME_KEY": "paas", **env, **secrets, "DOCKER_HOST": host}
-    run = run_tool(
-        [
-            pack,
-            *pack_arguments(plan, source_dir, clear_cache=clear_cache, secret_names=tuple(secrets)),
-        ],
-        env=run_env,
-        on_line=on_line,
-        keep=True,
-    )
+    with private_env_file({**plan.env, **(secret_env or {})}) as (path, by_name):
+        run_env = {"PACK_VOLUME_KEY": "paas", **env, **by_name, "DOCKER_HOST": host}
+        run = run_tool(
+            [pack, *pack_arguments(plan, source_dir, clear_cache=clear_cache, env_file=path)],
+            env=run_env,
+            on_line=on_line,
+            keep=True,
+        )
     if run.exit_code != 0:
         raise build_error(plan, run)
     for text in reversed(run.lines):

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from paas.build.buildenv import check_build_env
 from paas.build.mirrors import mirror_env
 from paas.errors import BuildError, UsageError
 from paas.settings import MirrorSettings, image_repository
@@ -194,7 +195,8 @@ def plan_build(
         The plan, without a tag.
 
     Raises:
-        UsageError: an unknown strategy.
+        UsageError: an unknown strategy, or a build variable whose name is no
+            environment variable name.
         BuildError: the strategy does not fit the app (a Dockerfile app with
             buildpacks, `dockerfile` without a Dockerfile).
     """
@@ -240,6 +242,7 @@ def plan_build(
             # process, so the image agrees with `paas detect`.
             env.setdefault("PAAS_WEB_COMMAND", detection.default_web_command)
     env.update(extra_env or {})
+    check_build_env(env)
 
     return BuildPlan(
         app=app.name,

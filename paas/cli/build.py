@@ -45,27 +45,11 @@ BuildEnvOption = Annotated[
     typer.Option(
         "--build-env",
         "-e",
-        help="Build-time variable `K=V` (repeatable); a build arg for Dockerfile builds.",
+        help="Build-time variable `NAME=VALUE` (repeatable); a build arg for Dockerfile "
+        "builds. The value reaches the build in a file or a Secret, never on a command line.",
         show_default=False,
     ),
 ]
-
-
-def parse_env_pairs(pairs: list[str] | None) -> dict[str, str]:
-    """Turn `K=V` strings into a dict.
-
-    Raises:
-        UsageError: an item has no `=` or an empty name.
-    """
-    from paas.errors import UsageError
-
-    env: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"`{pair}` is not `NAME=VALUE`.", "Write it like `-e NODE_ENV=test`.")
-        env[key] = value
-    return env
 
 
 def build(
@@ -114,11 +98,14 @@ def build(
       paas build --strategy cluster
     """
     from paas.build import build_app, plan_build, source_tag
+    from paas.build.buildenv import parse_env_pairs
     from paas.console import get_console
     from paas.kube.store import settings_for
     from paas.project import Project
 
     console = get_console()
+    # Checked before anything is read or any connection is made.
+    extra_env = parse_env_pairs(build_env)
     project = Project.read(path, name=app)
     cluster, kube = settings_for(context, settings, on_info=console.info)
     if registry:
@@ -129,7 +116,7 @@ def build(
         cluster,
         strategy=strategy,
         builder=builder,
-        extra_env=parse_env_pairs(build_env),
+        extra_env=extra_env,
     ).with_tag(tag or source_tag(path))
     if plan.strategy == "cluster" and kube is None and not dry_run:
         from paas.kube.api import Kube

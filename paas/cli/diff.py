@@ -32,7 +32,10 @@ def diff(
     scale-only change restarts nothing, unchanged source makes no release),
     renders it, asks the API server for a server-side dry run of each object,
     and prints a unified diff against the live objects. Config values are
-    redacted. Changes nothing, and exits 0 whether or not there are changes.
+    redacted: `(redacted 1a2b3c4d)` is a digest keyed afresh for each run, so
+    within one diff a changed value shows a different digest, but the digests
+    of two runs cannot be compared, nor a guessed value confirmed. Changes
+    nothing, and exits 0 whether or not there are changes.
 
     \b
     Example:

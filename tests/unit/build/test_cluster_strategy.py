@@ -162,9 +162,7 @@ def test_cache_claim_is_a_valid_claim_in_the_app_namespace() -> None:
     }
 
 
-def test_source_archive_and_receive_script_unpack_the_app_and_the_build_env(
-    tmp_path: Path,
-) -> None:
+def test_source_archive_and_receive_script_unpack_the_app(tmp_path: Path) -> None:
     app = tmp_path / "app"
     (app / "static").mkdir(parents=True)
     (app / "static" / "site.css").write_text("body{}\n")
@@ -178,17 +176,14 @@ def test_source_archive_and_receive_script_unpack_the_app_and_the_build_env(
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         assert sorted(tar.getnames()) == ["run.sh", "static/site.css"]
     # Run the script as the pod does, with its fixed paths moved under tmp_path.
-    script = receive_script(len(data), {"PAAS_WEB_COMMAND": "gunicorn 'app:app'", "X": "a b"})
-    for fixed in ("/platform", "/workspace", READY_MARK):
+    script = receive_script(len(data))
+    for fixed in ("/workspace", READY_MARK):
         script = script.replace(fixed, str(tmp_path / fixed.strip("/").replace("/", "-")))
     (tmp_path / "workspace").mkdir()
     subprocess.run(["sh", "-c", script], input=data + b"trailing bytes", check=True)
     assert (tmp_path / "workspace" / "static" / "site.css").read_text() == "body{}\n"
     assert (tmp_path / "workspace" / "run.sh").stat().st_mode & 0o111
     assert not (tmp_path / "workspace" / "debug.log").exists()
-    env_dir = tmp_path / "platform" / "env"
-    assert (env_dir / "PAAS_WEB_COMMAND").read_text() == "gunicorn 'app:app'"
-    assert (env_dir / "X").read_text() == "a b"
     assert (tmp_path / READY_MARK.strip("/").replace("/", "-")).exists()
 
 

@@ -65,6 +65,7 @@ def pod_for(**fields: object) -> BuildPod:
         "name": "dockerfile-build-abc123",
         "build_id": "abc123",
         "builder": BUILDER,
+        "env_secret": "dockerfile-build-abc123-env",
     }
     values.update(fields)
     return BuildPod(**values)  # type: ignore[arg-type]
@@ -114,9 +115,11 @@ def test_executor_publishes_every_tag_and_caches_layers_in_the_app_repository() 
     assert "--cache=true" in args
     assert ("--cache-repo", "reg:5000/dockerfile/paas-dockerfile-cache") in pairs
     assert cache_repository(plan) == "reg:5000/dockerfile/paas-dockerfile-cache"
-    # Plain HTTP only when the settings say so; build args never on the command line.
+    # Plain HTTP only when the settings say so; build args by name, their values never
+    # on the command line.
     assert "--insecure-registry" not in args
-    assert not any("BASE_IMAGE" in a for a in args)
+    assert ("--build-arg", "BASE_IMAGE") in pairs
+    assert not any("reg:5000/base:1" in a for a in args)
 
 
 def test_executor_uses_plain_http_only_for_an_insecure_registry_and_skips_the_cache_on_clear() -> (
@@ -171,7 +174,7 @@ def test_kaniko_pod_is_baseline_never_privileged_and_valid() -> None:
     assert command[:2] == ["/kaniko/bin/sh", "-c"]
     assert READY_MARK in command[2]
     assert command[4:] == executor_arguments(plan)
-    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/workspace", "/platform"}
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/workspace"}
     labels = pod["metadata"]["labels"]
     assert labels["paas.dev/app"] == "dockerfile"
     assert labels["paas.dev/process"] == "build.abc123"
@@ -187,38 +190,36 @@ def test_kaniko_pod_with_credentials_pulls_and_pushes_with_the_secret() -> None:
     pod = pod_for(auth_secret="dockerfile-build-abc123-auth")
     spec = dockerfile_build_pod(plan_for(), pod)["spec"]
     assert spec["imagePullSecrets"] == [{"name": "dockerfile-build-abc123-auth"}]
-    env = {e["name"]: e["value"] for e in spec["containers"][0]["env"]}
-    assert env == {"DOCKER_CONFIG": "/paas/registry-auth"}
+    env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
+    assert env == {"BASE_IMAGE": None, "DOCKER_CONFIG": "/paas/registry-auth"}
     mounts = {m["mountPath"]: m for m in spec["containers"][0]["volumeMounts"]}
     assert mounts["/paas/registry-auth"]["readOnly"] is True
 
 
-def test_kaniko_pod_waits_for_the_source_and_turns_env_files_into_build_args(
+def test_kaniko_pod_waits_for_the_source_then_runs_kaniko_with_build_args_by_name(
     tmp_path: Path,
 ) -> None:
-    command = dockerfile_build_pod(plan_for(), pod_for())["spec"]["containers"][0]["command"]
-    env_dir = tmp_path / "platform" / "env"
-    env_dir.mkdir(parents=True)
-    (env_dir / "BASE_IMAGE").write_text("reg:5000/base:1")
-    (env_dir / "GREETING").write_text("Hello, 'world' $HOME")
-    script = command[2].replace(READY_MARK, str(tmp_path / "mark"))
-    script = script.replace("/platform/env", str(env_dir))
+    (container,) = dockerfile_build_pod(plan_for(), pod_for())["spec"]["containers"]
+    # The value comes from the build's env Secret, through kaniko's environment.
+    assert container["env"] == [
+        {
+            "name": "BASE_IMAGE",
+            "valueFrom": {
+                "secretKeyRef": {"name": "dockerfile-build-abc123-env", "key": "BASE_IMAGE"}
+            },
+        }
+    ]
+    script = container["command"][2].replace(READY_MARK, str(tmp_path / "mark"))
     (tmp_path / "mark").write_text("")
     printer = "import json, sys; print(json.dumps(sys.argv[1:]))"
     done = subprocess.run(
-        ["sh", "-c", script, "sh", "python3", "-c", printer, "--cache=true"],
+        ["sh", "-c", script, "sh", "python3", "-c", printer, "--build-arg", "BASE_IMAGE"],
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
     )
-    assert json.loads(done.stdout) == [
-        "--cache=true",
-        "--build-arg",
-        "BASE_IMAGE=reg:5000/base:1",
-        "--build-arg",
-        "GREETING=Hello, 'world' $HOME",
-    ]
+    assert json.loads(done.stdout) == ["--build-arg", "BASE_IMAGE"]
 
 
 DOCKERFILE = """\

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from paas.build.mirrors import credential_env, mirror_env
-from paas.build.pack import pack_arguments
+from paas.build.pack import pack_arguments, private_env_file
 from paas.build.plan import plan_build
 from paas.manifest import read_app
 from paas.settings import ClusterSettings, MirrorSettings
@@ -81,13 +81,17 @@ def test_a_buildpack_plan_carries_the_mirrors_and_build_env_overrides_them(tmp_p
     assert plan.env["GOPROXY"] == "https://goproxy.internal,direct"
     assert plan.env["PIP_INDEX_URL"] == "https://other/simple"
     assert plan.mirrors.credentials == "mirror-creds"
-    args = pack_arguments(
-        plan.with_tag("t1"), tmp_path, secret_names=("PIP_INDEX_URL", "PAAS_MAVEN_MIRROR_PASSWORD")
-    )
-    # Secret values are named, never written on pack's command line.
-    assert "PAAS_MAVEN_MIRROR_PASSWORD" in args
-    assert not any(a.startswith("PIP_INDEX_URL=") for a in args)
-    assert "--env" in args
+    secret = {"PAAS_MAVEN_MIRROR_PASSWORD": "s3cret"}
+    with private_env_file({**plan.env, **secret}) as (path, by_name):
+        args = pack_arguments(plan.with_tag("t1"), tmp_path, env_file=path)
+        lines = path.read_text().splitlines()
+    # Values, secret or not, are in the env file, never on pack's command line.
+    assert "PAAS_MAVEN_MIRROR_PASSWORD=s3cret" in lines
+    assert "PIP_INDEX_URL=https://other/simple" in lines
+    assert by_name == {}
+    assert args[args.index("--env-file") + 1] == str(path)
+    assert "--env" not in args
+    assert not any("s3cret" in a or "other/simple" in a for a in args)
 
 
 def test_a_dockerfile_plan_gets_no_mirror_variables() -> None:
