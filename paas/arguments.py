@@ -153,7 +153,7 @@ def check_host(host: str, *, adding: bool = True) -> str:
                 f"`{host}` has a label longer than {LABEL_MAX} characters (`{label[:20]}...`)",
                 "Each part between dots is at most 63 characters.",
             )
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             shown = label or "(empty)"
             raise UsageError(
                 f"`{host}` is not a host name: `{shown}` may hold only lowercase letters, "

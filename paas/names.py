@@ -30,7 +30,7 @@ def app_name_problem(name: str) -> str | None:
         return "must not be empty"
     if len(name) > APP_NAME_MAX:
         return f"must be at most {APP_NAME_MAX} characters (it has {len(name)})"
-    if not DNS_LABEL.match(name):
+    if not DNS_LABEL.fullmatch(name):
         return (
             "must be lowercase letters, digits and dashes, start with a letter and not end "
             "with a dash"
@@ -46,7 +46,7 @@ def process_name_problem(name: str) -> str | None:
         return "must not be empty"
     if len(name) > PROCESS_NAME_MAX:
         return f"must be at most {PROCESS_NAME_MAX} characters (it has {len(name)})"
-    if not DNS_LABEL.match(name):
+    if not DNS_LABEL.fullmatch(name):
         return (
             "must be lowercase letters, digits and dashes, start with a letter and not end "
             "with a dash"

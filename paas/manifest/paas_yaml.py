@@ -102,7 +102,7 @@ class CronSpec(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not DNS_LABEL.match(value) or len(value) > 30:
+        if not DNS_LABEL.fullmatch(value) or len(value) > 30:
             raise ValueError(
                 f"`{value}` must be a DNS label: lowercase letters, digits and "
                 "dashes, at most 30 characters"
@@ -115,7 +115,7 @@ class CronSpec(_Model):
         fields = value.split()
         if value.strip() in _CRON_MACRO:
             return value.strip()
-        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
             raise ValueError(
                 f"`{value}` is not a cron schedule; write five fields like "
                 "`0 3 * * *` or a macro like `@daily`"
@@ -230,7 +230,7 @@ class Manifest(_Model):
         from paas.errors import UsageError
 
         for host in value:
-            if len(host) > 253 or not _HOSTNAME.match(host):
+            if len(host) > 253 or not _HOSTNAME.fullmatch(host):
                 raise ValueError(f"`{host}` is not a host name like `www.example.com`")
             try:  # the same rules as `paas domains add`: no IP address, no single label
                 check_host(host)

@@ -426,3 +426,13 @@ def test_paas_yaml_domains_follow_the_rules_of_domains_add(domain: str, reason: 
         read_manifest(f"processes: {{web: {{command: ./w}}}}\ndomains: [{domain}]\n")
     assert caught.value.exit_code == ExitCode.MANIFEST
     assert caught.value.message == f"paas.yaml:2: domains: {reason}"
+
+
+def test_a_trailing_newline_does_not_pass_the_name_rules() -> None:
+    from paas.names import app_name_problem
+
+    assert app_name_problem("shop\n") == (
+        "must be lowercase letters, digits and dashes, start with a letter and not end with a dash"
+    )
+    with pytest.raises(ManifestError, match=r"is not a host name"):
+        read_manifest('processes: {web: {command: ./w}}\ndomains: ["www.example.com\\n"]\n')
