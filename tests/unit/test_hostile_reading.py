@@ -8,14 +8,12 @@ bomb, a FIFO) runs under a deadline of a few seconds.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from unit_helpers import deadline
 
 from paas.detect import detect
 from paas.errors import DetectError, ExitCode, ManifestError, PaasError
@@ -34,22 +32,6 @@ OUTSIDE_HINT = (
 BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(6)
 )
-
-
-@contextmanager
-def deadline(seconds: int = 5) -> Iterator[None]:
-    """Fail, rather than hang, when the block runs longer than `seconds`."""
-
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from unit_helpers import deadline
 
 from paas.build.plan import BuildPlan
 from paas.build.reuse import source_fingerprint
 from paas.build.source import IgnoreRules, copy_source, read_ignore_rules, source_files
 from paas.errors import BuildError, ExitCode
-
-
-@contextmanager
-def deadline(seconds: int = 5) -> Iterator[None]:
-    """Fail, rather than hang, when the block runs longer than `seconds`."""
-
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
