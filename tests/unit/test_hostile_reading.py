@@ -8,12 +8,11 @@ bomb, a FIFO) runs under a deadline of a few seconds.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
-from unit_helpers import deadline
+from unit_helpers import deadline, run_paas
 
 from paas.detect import detect
 from paas.errors import DetectError, ExitCode, ManifestError, PaasError
@@ -23,7 +22,6 @@ from paas.project import default_app_name
 from paas.settings import settings_from_file
 from paas.yaml_places import load_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "hunter2-s3cr3t"
 OUTSIDE_HINT = (
     "Replace it with a regular file inside the app directory; paas reads nothing outside it."
@@ -366,23 +364,7 @@ def test_cluster_settings_text_goes_through_the_bounded_loader(tmp_path: Path) -
 # --- the real CLI --------------------------------------------------------------------------
 
 
-def paas(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(
-        NO_COLOR="1",
-        COLUMNS="100",
-        KUBECONFIG="/nonexistent/paas-unit-tests/kubeconfig",
-        PYTHONPATH=str(ROOT),
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "paas", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
+paas = partial(run_paas, columns=100, timeout=20)
 
 
 def test_paas_render_refuses_an_alias_bomb(app: Path) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
+from unit_helpers import run_paas
 
 from paas.deploy import PRUNABLE
 from paas.doctor import ROLE_HINT, missing_rights_message
@@ -165,21 +163,8 @@ def test_a_missing_right_is_named_with_the_commands_that_need_it() -> None:
     )
 
 
-def paas(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", KUBECONFIG="/nonexistent/paas-unit-tests/kubeconfig")
-    return subprocess.run(
-        [sys.executable, "-m", "paas", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_print_role_grants_exactly_the_rights_and_is_valid_rbac() -> None:
-    result = paas("doctor", "--print-role", "--subject", "sa:ci/deployer")
+    result = run_paas("doctor", "--print-role", "--subject", "sa:ci/deployer")
     assert result.returncode == 0, result.stderr
     objects = list(yaml.safe_load_all(result.stdout))
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
@@ -214,7 +199,7 @@ def test_print_role_grants_exactly_the_rights_and_is_valid_rbac() -> None:
 
 @pytest.mark.parametrize("subject", ["jane", "sa:Bad_NS/x", "robot:x", "group:"])
 def test_a_bad_subject_is_a_usage_error(subject: str) -> None:
-    result = paas("doctor", "--print-role", "--subject", subject)
+    result = run_paas("doctor", "--print-role", "--subject", subject)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (

@@ -18,13 +18,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from unit_helpers import paas_env, run_paas
 
 import paas.console
 from paas.cli import main
 from paas.console import Console, sanitise
 from paas.errors import ManifestError, RolloutError
-
-ROOT = Path(__file__).resolve().parents[2]
 
 OSC52 = "\x1b]52;c;ZXZpbA==\x07"  # write `evil` to the clipboard
 OSC8 = "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\"  # a hidden link
@@ -171,26 +170,11 @@ def test_an_unexpected_error_is_shown_as_text(
     )
 
 
-def _paas(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(
-        NO_COLOR="1", PYTHONPATH=str(ROOT), KUBECONFIG="/nonexistent/paas-unit-tests/kubeconfig"
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "paas", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_a_hostile_key_in_paas_yaml_is_shown_in_the_error(tmp_path: Path) -> None:
     (tmp_path / "paas.yaml").write_text(
         'name: hk\nprocesses:\n  web:\n    command: x\n    "po\\e]52;c;ZXZpbA==\\a\\e[2J": 1\n'
     )
-    result = _paas("render", tmp_path)
+    result = run_paas("render", tmp_path)
     assert result.returncode == 3
     assert result.stderr.splitlines()[-2:] == [
         "error: paas.yaml:5: processes.web.po\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J: "
@@ -201,15 +185,13 @@ def test_a_hostile_key_in_paas_yaml_is_shown_in_the_error(tmp_path: Path) -> Non
 
 def _on_a_terminal(*args: str | Path) -> tuple[int, str]:
     """Run paas with stdout and stderr on a pseudo-terminal; return its exit code and output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", PYTHONPATH=str(ROOT), COLUMNS="200")
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "paas", *map(str, args)],
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=follower,
-        env=env,
+        env=paas_env(columns=200),
     )
     os.close(follower)
     output = b""
@@ -243,7 +225,7 @@ def test_a_detected_version_reaches_a_terminal_as_text_and_a_pipe_as_it_is(
     )
     assert "\x1b" not in output
     assert "\x07" not in output
-    piped = _paas("detect", tmp_path)
+    piped = run_paas("detect", tmp_path)
     assert f"runtime:         3.12{OSC52}\x1b[2J (from .python-version)\n" in piped.stdout
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from kubernetes_validate import validate
+from unit_helpers import run_paas
 
 from paas.build.buildenv import env_file_text, parse_env_pairs
 from paas.build.cluster import (
@@ -168,15 +169,14 @@ def test_paas_build_refuses_a_bad_name_before_connecting(
             }
         )
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", COLUMNS="100", KUBECONFIG=str(kubeconfig), PYTHONPATH=str(ROOT))
-    result = subprocess.run(
-        [sys.executable, "-m", "paas", "build", str(TEMPLATES / "go-http"), "-e", "../../x=y"],
-        env=env,
-        capture_output=True,
-        text=True,
+    result = run_paas(
+        "build",
+        TEMPLATES / "go-http",
+        "-e",
+        "../../x=y",
+        columns=100,
+        kubeconfig=kubeconfig,
         timeout=30,
-        check=False,
     )
     assert result.stderr == (
         "error: Build variable `../../x` (from `-e`) is not an environment variable name.\n"

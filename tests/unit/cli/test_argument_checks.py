@@ -8,7 +8,6 @@ end at once with exit code 2 and the exact message.
 
 from __future__ import annotations
 
-import os
 import select
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from unit_helpers import paas_env, run_paas
 
 from paas.arguments import (
     check_host,
@@ -26,8 +26,6 @@ from paas.arguments import (
     since_seconds,
 )
 from paas.errors import UsageError
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -232,17 +230,8 @@ CASES = [
 def test_a_bad_argument_fails_at_once_without_connecting(
     args: list[str], message: str, hint: str, kubeconfig: Path, silent_server: socket.socket
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", COLUMNS="200", KUBECONFIG=str(kubeconfig), PYTHONPATH=str(ROOT))
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "paas", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
+    result = run_paas(*args, columns=200, kubeconfig=kubeconfig, timeout=20)
     assert time.monotonic() - started < 10
     assert result.stderr == f"error: {message}\nhint: {hint}\n"
     assert result.returncode == 2
@@ -254,11 +243,9 @@ def test_the_silent_server_would_have_caught_a_connection(
     kubeconfig: Path, silent_server: socket.socket
 ) -> None:
     # The check above is meaningful: a valid command does connect (and is stopped here).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", KUBECONFIG=str(kubeconfig), PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
         [sys.executable, "-m", "paas", "ps", "-a", "hello"],
-        env=env,
+        env=paas_env(kubeconfig=kubeconfig),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
+from unit_helpers import NO_CLUSTER, ROOT, run_paas
 
 from paas import __version__
 from paas.cli import expand_aliases
 
-ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = ROOT / "templates"
 FIXTURES = ROOT / "tests" / "fixtures" / "apps"
 
 
-# No cluster: these commands work offline, and say that they use the local defaults.
-NO_KUBECONFIG = "/nonexistent/paas-unit-tests/kubeconfig"
-NO_CLUSTER = (
-    "No cluster answered (no usable kubeconfig: Invalid kube-config file. No configuration "
-    "found): using the local default settings (registry `localhost:5000`, domain "
-    "`localhost`); run `paas cluster init` on the cluster, or pass `--settings FILE`.\n"
-)
-
-
-def paas(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(NO_COLOR="1", COLUMNS="100", KUBECONFIG=NO_KUBECONFIG)
-    return subprocess.run(
-        [sys.executable, "-m", "paas", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+# No cluster: these commands work offline, and say that they use the local defaults (NO_CLUSTER).
+paas = partial(run_paas, columns=100)
 
 
 def test_version() -> None:

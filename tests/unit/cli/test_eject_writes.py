@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import stat
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 import yaml
+from unit_helpers import NO_CLUSTER, run_paas
 
 from paas.errors import UsageError
 from paas.render.output import OutFile, eject_files, file_name
 from paas.scaffold import write_tree
 
-ROOT = Path(__file__).resolve().parents[3]
-NO_CLUSTER = (
-    "No cluster answered (no usable kubeconfig: Invalid kube-config file. No configuration "
-    "found): using the local default settings (registry `localhost:5000`, domain "
-    "`localhost`); run `paas cluster init` on the cluster, or pass `--settings FILE`.\n"
-)
 IMAGE = "localhost:5000/p@sha256:" + "a" * 64
 FILES = [
     "01-namespace-p.yaml",
@@ -41,31 +33,7 @@ FAILED = (
 )
 
 
-def paas(*args: str | Path, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
-    """Run paas as a user does; with `file_size_limit`, a write past that many bytes fails."""
-
-    def limit() -> None:
-        if file_size_limit is not None:  # the write fails with EFBIG instead of a signal
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(
-        NO_COLOR="1",
-        COLUMNS="200",
-        PYTHONPATH=str(ROOT),
-        PYTHONDONTWRITEBYTECODE="1",
-        KUBECONFIG="/nonexistent/paas-unit-tests/kubeconfig",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "paas", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        preexec_fn=limit,
-    )
+paas = partial(run_paas, columns=200)
 
 
 def tree(root: Path) -> dict[str, bytes | str]:

@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import os
-import resource
-import signal
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+from unit_helpers import ROOT, run_paas
 
-ROOT = Path(__file__).resolve().parents[3]
 LINK_REFUSED = (
     "error: `{path}` is a symbolic link, and paas does not write through links\n"
     "hint: Remove the link, then run the command again.\n"
 )
 
 
-def paas(*args: str | Path, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
-    def limit() -> None:
-        if file_size_limit is not None:  # the write fails with EFBIG instead of a signal
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
-    env.update(
-        NO_COLOR="1",
-        COLUMNS="200",
-        PYTHONPATH=str(ROOT),
-        PYTHONDONTWRITEBYTECODE="1",
-        KUBECONFIG="/nonexistent/paas-unit-tests/kubeconfig",
-    )
-    return subprocess.run(  # a FIFO opened for writing would block: the timeout catches it
-        [sys.executable, "-m", "paas", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-        preexec_fn=limit,
-    )
+# A FIFO opened for writing would block: the short timeout catches it.
+paas = partial(run_paas, columns=200, timeout=20)
 
 
 @pytest.fixture

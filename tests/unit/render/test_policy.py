@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from unit_helpers import run_paas
 
 from paas.errors import ExitCode, PolicyError
 from paas.manifest import AppSpec, load_app
@@ -312,35 +313,23 @@ def test_an_unconfined_apparmor_annotation_is_refused(tmp_path: Path) -> None:
 
 
 def test_cluster_init_refuses_an_unknown_exception_before_connecting(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
         "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:9'}}]\n"
         "contexts: [{name: x, context: {cluster: x, user: x}}]\nusers: [{name: x, user: {}}]\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paas",
-            "cluster",
-            "init",
-            "--domain",
-            "apps.example.com",
-            "--registry",
-            "registry.example.com",
-            "--allow",
-            "root",
-        ],
-        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-        capture_output=True,
-        text=True,
+    result = run_paas(
+        "cluster",
+        "init",
+        "--domain",
+        "apps.example.com",
+        "--registry",
+        "registry.example.com",
+        "--allow",
+        "root",
+        kubeconfig=kubeconfig,
         timeout=30,
-        check=False,
     )
     assert result.returncode == ExitCode.USAGE
     assert result.stderr.startswith(
