@@ -1,4 +1,4 @@
-"""Helpers shared by the unit tests: run paas as a user does and a deadline."""
+"""Helpers shared by the unit tests: run paas as a user does, a deadline, a kubeconfig."""
 
 from __future__ import annotations
 
@@ -78,3 +78,23 @@ def deadline(seconds: int = 5) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def write_kubeconfig(path: Path, port: int) -> Path:
+    """A kubeconfig at `path` whose API server is https://127.0.0.1:`port`, with a dummy token."""
+    path.write_text(
+        f"""apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {{server: "https://127.0.0.1:{port}", insecure-skip-tls-verify: true}}
+users:
+- name: someone
+  user: {{token: not-a-real-token}}
+contexts:
+- name: local
+  context: {{cluster: local, user: someone}}
+current-context: local
+"""
+    )
+    return path

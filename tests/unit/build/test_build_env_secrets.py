@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from kubernetes_validate import validate
-from unit_helpers import run_paas
+from unit_helpers import run_paas, write_kubeconfig
 
 from paas.build.buildenv import env_file_text, parse_env_pairs
 from paas.build.cluster import (
@@ -148,27 +148,7 @@ def test_paas_build_refuses_a_bad_name_before_connecting(
     tmp_path: Path, listener: tuple[int, list[object]]
 ) -> None:
     port, accepted = listener
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "c",
-                        "cluster": {
-                            "server": f"https://127.0.0.1:{port}",
-                            "insecure-skip-tls-verify": True,
-                        },
-                    }
-                ],
-                "users": [{"name": "u", "user": {"token": "t"}}],
-                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
-                "current-context": "c",
-            }
-        )
-    )
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", port)
     result = run_paas(
         "build",
         TEMPLATES / "go-http",

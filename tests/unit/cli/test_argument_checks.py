@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from unit_helpers import paas_env, run_paas
+from unit_helpers import paas_env, run_paas, write_kubeconfig
 
 from paas.arguments import (
     check_host,
@@ -41,23 +41,7 @@ def silent_server() -> Iterator[socket.socket]:
 @pytest.fixture(scope="module")
 def kubeconfig(tmp_path_factory: pytest.TempPathFactory, silent_server: socket.socket) -> Path:
     port = silent_server.getsockname()[1]
-    path = tmp_path_factory.mktemp("kube") / "config"
-    path.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters:
-- name: silent
-  cluster: {{server: "https://127.0.0.1:{port}", insecure-skip-tls-verify: true}}
-users:
-- name: someone
-  user: {{token: not-a-real-token}}
-contexts:
-- name: silent
-  context: {{cluster: silent, user: someone}}
-current-context: silent
-"""
-    )
-    return path
+    return write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", port)
 
 
 def _connections(server: socket.socket) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from unit_helpers import run_paas
+from unit_helpers import run_paas, write_kubeconfig
 
 from paas.errors import ExitCode, PolicyError
 from paas.manifest import AppSpec, load_app
@@ -313,12 +313,7 @@ def test_an_unconfined_apparmor_annotation_is_refused(tmp_path: Path) -> None:
 
 
 def test_cluster_init_refuses_an_unknown_exception_before_connecting(tmp_path: Path) -> None:
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
-        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:9'}}]\n"
-        "contexts: [{name: x, context: {cluster: x, user: x}}]\nusers: [{name: x, user: {}}]\n"
-    )
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", 9)  # never reached: refused before
     result = run_paas(
         "cluster",
         "init",
