@@ -388,19 +388,14 @@ class AppLock:
         assert lease is not None
         lease["spec"]["renewTime"] = timestamp(micro=True)
         try:
-            self.kube.request(
-                "PUT",
-                resource_path(*LOCK_KIND, self.namespace, LOCK_NAME),
-                body=lease,
-                timeout=LOCK_REQUEST_SECONDS,
-            )
-        except NotFoundError:
-            self.lose("its Lease was deleted")
-            return
+            written = self._put(lease)
         except KubeApiError as exc:
             if exc.status != 409:
                 raise
             return  # it changed since the read: the next round reads who holds it now
+        if not written:
+            self.lose("its Lease was deleted")
+            return
         self.last_renewed = started
 
     def renew_loop(self) -> None:
@@ -427,6 +422,13 @@ class AppLock:
         if lease is None or (lease.get("spec") or {}).get("holderIdentity") != self.holder:
             return
         lease["spec"]["holderIdentity"] = ""
+        self._put(lease)  # a Lease deleted meanwhile is free already
+
+    def _get(self) -> Obj | None:
+        return self.kube.get(*LOCK_KIND, self.namespace, LOCK_NAME, timeout=LOCK_REQUEST_SECONDS)
+
+    def _put(self, lease: Obj) -> bool:
+        """Write `lease` back; False when it was deleted since it was read."""
         try:
             self.kube.request(
                 "PUT",
@@ -435,10 +437,8 @@ class AppLock:
                 timeout=LOCK_REQUEST_SECONDS,
             )
         except NotFoundError:
-            return
-
-    def _get(self) -> Obj | None:
-        return self.kube.get(*LOCK_KIND, self.namespace, LOCK_NAME, timeout=LOCK_REQUEST_SECONDS)
+            return False
+        return True
 
 
 @contextmanager
