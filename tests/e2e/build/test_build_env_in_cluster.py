@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_cluster_build import cluster_build
+from test_cluster_build import cluster_build, delete_namespaces
 from test_cluster_dockerfile import base_image, dockerfile_builder  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
@@ -38,18 +38,6 @@ def _left(cluster, namespace: str) -> tuple[list[str], list[str]]:
     return pods, secrets
 
 
-def _delete_namespaces(cluster, *names: str) -> None:
-    from kubernetes import client
-
-    core = client.CoreV1Api(cluster.api_client)
-    for name in names:
-        try:
-            core.delete_namespace(name, propagation_policy="Background", grace_period_seconds=0)
-        except client.ApiException as exc:
-            if exc.status != 404:
-                raise
-
-
 def test_a_cnb_build_in_the_cluster_gets_e_through_its_secret(
     build_testbed, builder, cluster, app_copy
 ) -> None:
@@ -69,7 +57,7 @@ def test_a_cnb_build_in_the_cluster_gets_e_through_its_secret(
         assert command in shown, web
         assert _left(cluster, app.name) == ([], [])
     finally:
-        _delete_namespaces(cluster, app.name)
+        delete_namespaces(cluster, app.name)
 
 
 def test_a_kaniko_build_in_the_cluster_gets_e_as_a_build_arg(
@@ -106,4 +94,4 @@ def test_a_kaniko_build_in_the_cluster_gets_e_as_a_build_arg(
         assert image_labels(image, insecure=True)["token"] == token
         assert _left(cluster, f"{app.name}-build") == ([], [])
     finally:
-        _delete_namespaces(cluster, app.name, f"{app.name}-build")
+        delete_namespaces(cluster, app.name, f"{app.name}-build")

@@ -30,7 +30,6 @@ DIGEST_REF = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 @pytest.fixture
 def cluster_app(cluster, app_copy) -> Iterator[Callable[..., Path]]:
     """Copy an app (see `app_copy`) and delete its namespace after the test."""
-    from kubernetes import client
 
     names: list[str] = []
 
@@ -40,6 +39,13 @@ def cluster_app(cluster, app_copy) -> Iterator[Callable[..., Path]]:
         return path
 
     yield copy
+    delete_namespaces(cluster, *names)
+
+
+def delete_namespaces(cluster, *names: str) -> None:
+    """Delete these namespaces (in the background); one already gone is fine."""
+    from kubernetes import client
+
     core = client.CoreV1Api(cluster.api_client)
     for name in names:
         try:
