@@ -46,10 +46,11 @@ def export_commit(
     max_bytes: int,
     max_files: int,
     env: dict[str, str] | None = None,
+    repository: Path | None = None,
 ) -> list[str]:
     """Write the tree of `commit` into the empty directory `destination`.
 
-    Runs in the repository: the hook's current directory, and `env` with the
+    Runs in `repository` (default: the hook's current directory), with `env` holding the
     quarantine git gives a hook (the pushed objects are there until it passes).
     Returns warnings for what was left out (links that point outside).
 
@@ -66,6 +67,7 @@ def export_commit(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=git_environment() if env is None else env,
+        cwd=repository,
     )
     assert process.stdout is not None
     try:
