@@ -80,16 +80,17 @@ def ensure_repository(
     """The app's bare repository, made (`create`) when it does not exist yet.
 
     A new repository is made beside its place and renamed into it, so a half
-    made one is never served. Returns None when it does not exist and `create`
-    is false.
+    made one is never served. A push (`create`) sets the policy and the hook
+    again, since either may have changed since the last one. Returns None when
+    it does not exist and `create` is false.
     """
     repo = repository_path(root, app)
+    if not create:
+        return repo if repo.is_dir() and not repo.is_symlink() else None
     with _creating:
         if repo.is_dir() and not repo.is_symlink():
             configure(repo, policy, max_input_bytes=max_input_bytes)
             return repo
-        if not create:
-            return None
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         building = root / f".new-{app}-{secrets.token_hex(4)}"
         try:

@@ -12,6 +12,7 @@ pipeline runs and no pack is held in memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import subprocess
 import sys
@@ -195,7 +196,7 @@ class GitHandler(BaseHTTPRequestHandler):
                         503, f"Another push of `{request.app}` is still running: try again later."
                     )
                     return
-                settings = HookSettings(**{**settings.__dict__, "waited": waited})
+                settings = dataclasses.replace(settings, waited=waited)
                 self._run_backend(request, settings)
         else:
             self._run_backend(request, settings)
