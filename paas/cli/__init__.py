@@ -27,6 +27,7 @@ from paas.cli import (
     oneoff,
     ps,
     push,
+    receiver,
     releases,
     render,
     version,
@@ -73,6 +74,7 @@ for _module in (
     domains,
     cluster,
     doctor,
+    receiver,
 ):
     _module.register(app)
 

@@ -41,6 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "doctor": {"kube", "build", "registry"},
     "scaffold": set(),
     "project": {"kube", "build", "deploy", "registry"},
+    # The git receiver runs the one pipeline of `paas push` (project, build, operations).
+    "receiver": {"console", "project", "build", "deploy", "operations", "kube", "registry"},
     "cli": {"*"},
     "__main__": {"cli"},
 }

@@ -1,0 +1,206 @@
+"""The pre-receive hook of every app repository: `python -m paas.receiver.hook`.
+
+git runs it after the pack arrived and before any ref moves, with the ref
+updates on stdin. It refuses what the app's policy refuses, exports the pushed
+commit, runs the pipeline, and writes each line the pipeline reports at once,
+flushed, so the client shows it as a `remote:` line while the push runs. A
+non-zero exit refuses the whole push: no ref is updated.
+
+The receiver passes the hook its settings in `PAAS_RECEIVER_HOOK` (JSON); the
+client cannot set it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from paas.console import sanitise
+from paas.errors import PaasError
+from paas.names import app_name_problem
+from paas.receiver.refs import PushPolicy, RefUpdate, decide_push, parse_ref_updates
+from paas.receiver.repository import git_environment
+
+SETTINGS_VARIABLE = "PAAS_RECEIVER_HOOK"
+MAX_STDIN = 1024 * 1024
+MAX_LINE = 4000
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    """What the receiver tells the hook about this push."""
+
+    app: str
+    pusher: str
+    pipeline: str
+    policy: PushPolicy
+    max_source_bytes: int
+    max_source_files: int
+    waited: float = 0.0
+
+    def to_json(self) -> str:
+        """The settings as the environment variable's value."""
+        return json.dumps(
+            {
+                "app": self.app,
+                "pusher": self.pusher,
+                "pipeline": self.pipeline,
+                "deploy_branches": list(self.policy.deploy_branches),
+                "allow_force_push": self.policy.allow_force_push,
+                "allow_delete": self.policy.allow_delete,
+                "max_source_bytes": self.max_source_bytes,
+                "max_source_files": self.max_source_files,
+                "waited": self.waited,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> HookSettings:
+        """The settings the receiver passed."""
+        data: dict[str, Any] = json.loads(text)
+        settings = cls(
+            app=str(data["app"]),
+            pusher=str(data["pusher"]),
+            pipeline=str(data["pipeline"]),
+            policy=PushPolicy(
+                tuple(str(b) for b in data["deploy_branches"]),
+                bool(data["allow_force_push"]),
+                bool(data["allow_delete"]),
+            ),
+            max_source_bytes=int(data["max_source_bytes"]),
+            max_source_files=int(data["max_source_files"]),
+            waited=float(data.get("waited", 0)),
+        )
+        if app_name_problem(settings.app):
+            raise ValueError("bad app name")
+        return settings
+
+
+class Lines:
+    """Writes lines to the client at once: sanitised, one `remote:` line each, flushed."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def __call__(self, text: str) -> None:
+        """Write `text`, one line per line it has."""
+        for line in sanitise(str(text)).split("\n"):
+            self.stream.write(line[:MAX_LINE] + "\n")
+        self.stream.flush()
+
+
+def hook_git_environment() -> dict[str, str]:
+    """The environment of git in the hook: no user config, and the quarantine git gave the hook.
+
+    The pushed objects live in the quarantine until the push passes.
+    """
+    keep = ("GIT_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+            "GIT_QUARANTINE_PATH")  # fmt: skip
+    return git_environment() | {k: os.environ[k] for k in keep if k in os.environ}
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=hook_git_environment(),
+    )
+
+
+def _fast_forwards(updates: list[RefUpdate]) -> dict[str, bool]:
+    return {
+        u.ref: _git("merge-base", "--is-ancestor", u.old, u.new).returncode == 0
+        for u in updates
+        if not u.is_create and not u.is_delete
+    }
+
+
+def run(settings: HookSettings, stdin: str, say: Lines) -> int:
+    """Decide, export and deploy one push; return the hook's exit code."""
+    from paas.receiver.pipeline import PushedSource, load_pipeline
+    from paas.receiver.source import export_commit
+
+    try:
+        updates = parse_ref_updates(stdin)
+    except ValueError as error:
+        say(f"error: {error}")
+        return 1
+    decision = decide_push(updates, settings.policy, _fast_forwards(updates))
+    for refused, reason in decision.refused:
+        say(f"error: `{refused.ref}` refused: {reason}.")
+    if decision.refused:
+        say("The push was refused: no ref was updated.")
+        return 1
+    if decision.delete is not None:
+        say(f"Deleted `{decision.delete.branch}`; the app keeps running its current release.")
+        return 0
+    if decision.deploy is None:
+        return 0
+    update = decision.deploy
+    if settings.waited >= 1:
+        say(f"Waited {settings.waited:.0f} s for another push of `{settings.app}` to end.")
+    current = _git("rev-parse", "--verify", "--quiet", update.ref).stdout.strip()
+    if current != ("" if update.is_create else update.old):
+        say(
+            f"error: `{update.branch}` moved to {current[:12] or 'nothing'} while this push "
+            "waited: fetch, merge and push again."
+        )
+        return 1
+    say(f"Deploying `{settings.app}` from `{update.branch}` at {update.new[:12]}...")
+    workdir = Path(tempfile.mkdtemp(prefix="paas-push-"))
+    try:
+        source_dir = workdir / "source"
+        source_dir.mkdir(mode=0o700)
+        for warning in export_commit(
+            update.new,
+            source_dir,
+            max_bytes=settings.max_source_bytes,
+            max_files=settings.max_source_files,
+            env=hook_git_environment(),
+        ):
+            say(f"warning: {warning}")
+        pipeline = load_pipeline(settings.pipeline)
+        pipeline(
+            PushedSource(
+                settings.app, source_dir, update.new, update.branch or "", settings.pusher
+            ),
+            say,
+        )
+    except PaasError as error:
+        say(f"error ({error.kind}): {error.message}")
+        if error.hint:
+            say(f"hint: {error.hint}")
+        say(f"The push failed: `{update.branch}` was not updated.")
+        return 1
+    except Exception as error:  # the pipeline is the receiver's config: a bug, said briefly
+        say(f"error (unexpected): {type(error).__name__}: {error}")
+        say(f"The push failed: `{update.branch}` was not updated.")
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def main() -> int:
+    """The hook's entry point."""
+    say = Lines(sys.stdout)
+    try:
+        settings = HookSettings.from_json(os.environ[SETTINGS_VARIABLE])
+    except (KeyError, ValueError, TypeError):
+        say("error: this repository is served only through `paas receiver serve`.")
+        return 1
+    return run(settings, sys.stdin.read(MAX_STDIN), say)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""What a push asks for, and whether the receiver takes it (pure).
+
+The pre-receive hook reads one line per ref from git, `OLD NEW REF`; the
+receiver deploys exactly one ref, the app's deploy branch, and refuses the
+rest, so nothing but a deploy is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ZERO = re.compile(r"0{40}(0{24})?\Z")
+OBJECT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
+DEFAULT_BRANCHES = ("main", "master")
+MAX_UPDATES = 1000
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref a push changes: from `old` to `new` (all zeros: created or deleted)."""
+
+    old: str
+    new: str
+    ref: str
+
+    @property
+    def is_delete(self) -> bool:
+        """Whether the push deletes the ref."""
+        return bool(ZERO.match(self.new))
+
+    @property
+    def is_create(self) -> bool:
+        """Whether the push creates the ref."""
+        return bool(ZERO.match(self.old))
+
+    @property
+    def branch(self) -> str | None:
+        """The branch name, or None for a tag or another ref."""
+        return self.ref.removeprefix("refs/heads/") if self.ref.startswith("refs/heads/") else None
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """What an app takes: its deploy branches, and whether force pushes and deletes pass."""
+
+    deploy_branches: tuple[str, ...] = DEFAULT_BRANCHES
+    allow_force_push: bool = False
+    allow_delete: bool = False
+
+
+@dataclass(frozen=True)
+class PushDecision:
+    """The refused refs (each with why), and the one update to deploy, if any."""
+
+    refused: list[tuple[RefUpdate, str]] = field(default_factory=list)
+    deploy: RefUpdate | None = None
+    delete: RefUpdate | None = None
+
+
+def parse_ref_updates(text: str) -> list[RefUpdate]:
+    """The `OLD NEW REF` lines git gives a pre-receive hook.
+
+    Raises:
+        ValueError: a line is not of that form.
+    """
+    updates = []
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split(" ")
+        if len(parts) != 3 or not OBJECT_ID.match(parts[0]) or not OBJECT_ID.match(parts[1]):
+            raise ValueError(f"line {number} of the ref updates is not `OLD NEW REF`")
+        updates.append(RefUpdate(*parts))
+        if len(updates) > MAX_UPDATES:
+            raise ValueError(f"more than {MAX_UPDATES} refs in one push")
+    return updates
+
+
+def decide_push(
+    updates: list[RefUpdate], policy: PushPolicy, fast_forward: dict[str, bool]
+) -> PushDecision:
+    """Decide which refs of a push are taken.
+
+    Args:
+        updates: The ref updates of the push.
+        policy: The app's policy.
+        fast_forward: For each update of a deploy branch that is neither a
+            create nor a delete, whether `new` descends from `old`.
+
+    A push is all or nothing: when one ref is refused, git updates none.
+    """
+    refused: list[tuple[RefUpdate, str]] = []
+    deploys: list[RefUpdate] = []
+    deletes: list[RefUpdate] = []
+    names = ", ".join(f"`{b}`" for b in policy.deploy_branches)
+    for update in updates:
+        if update.branch not in policy.deploy_branches:
+            refused.append(
+                (
+                    update,
+                    f"only the deploy branch ({names}) is taken; review apps are not built yet",
+                )
+            )
+        elif update.is_delete:
+            if policy.allow_delete:
+                deletes.append(update)
+            else:
+                refused.append(
+                    (update, "deleting the deploy branch is refused (the app keeps running)")
+                )
+        elif not update.is_create and not fast_forward.get(update.ref, False):
+            if policy.allow_force_push:
+                deploys.append(update)
+            else:
+                refused.append(
+                    (
+                        update,
+                        "a force push of the deploy branch is refused: "
+                        "pull, merge or rebase onto it, and push again",
+                    )
+                )
+        else:
+            deploys.append(update)
+    if len(deploys) + len(deletes) > 1:
+        refused += [(u, "push one deploy branch at a time") for u in deploys + deletes]
+    if refused:
+        return PushDecision(refused=refused)
+    return PushDecision(
+        deploy=deploys[0] if deploys else None, delete=deletes[0] if deletes else None
+    )

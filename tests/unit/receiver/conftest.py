@@ -1,0 +1,213 @@
+"""A real receiver on loopback for the tests: `paas receiver serve` in a subprocess, real git."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from paas.receiver.store import FileTokenStore, create_token
+
+REPO = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent
+START_TIMEOUT = 20
+
+
+def git_env(home: Path) -> dict[str, str]:
+    """git as a fresh user: no system or global config, never a prompt."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        HOME=str(home),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
+    )
+    return env
+
+
+@dataclass
+class Receiver:
+    """A running receiver: its URL, root, token store and the pipeline's log."""
+
+    url: str
+    root: Path
+    store: FileTokenStore
+    pipeline_log: Path
+    home: Path
+    log: list[str] = field(default_factory=list)
+
+    def token(self, *apps: str, ttl: str = "1h") -> str:
+        return create_token(self.store, list(apps), ttl)[0]
+
+    def remote(self, app: str, token: str | None) -> str:
+        host = self.url.removeprefix("http://")
+        return f"http://paas:{token}@{host}/{app}.git" if token else f"{self.url}/{app}.git"
+
+    def pipeline_events(self) -> list[tuple[str, str, float]]:
+        if not self.pipeline_log.exists():
+            return []
+        rows = [line.split() for line in self.pipeline_log.read_text().splitlines()]
+        return [(event, commit, float(stamp)) for event, commit, stamp in rows]
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    """`paas receiver serve --port 0` with the test pipeline; stopped (by its pid) afterwards."""
+    root, tokens, log = tmp_path / "repos", tmp_path / "tokens.json", tmp_path / "pipeline.log"
+    home = tmp_path / "home"
+    home.mkdir()
+    config = tmp_path / "receiver.json"
+    config.write_text(
+        json.dumps(
+            {
+                "pipeline": "receiver_test_pipeline:scripted",
+                "lock_wait": 60,
+                "apps": {"loose": {"allow_force_push": True, "allow_delete": True}},
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)]),
+        "PAAS_TEST_PIPELINE_LOG": str(log),
+        "NO_COLOR": "1",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "paas",
+            "receiver",
+            "serve",
+            "--port",
+            "0",
+            "--root",
+            str(root),
+            "--tokens",
+            str(tokens),
+            "--config",
+            str(config),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    ready = threading.Event()
+    url: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Listening on "):
+                url.append(line.split()[-1])
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        if not ready.wait(START_TIMEOUT):
+            pytest.fail("the receiver did not start:\n" + "\n".join(lines))
+        yield Receiver(url[0], root, FileTokenStore(tokens), log, home, lines)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class Pushed:
+    """A finished `git push`: its exit code and each stderr line with when it arrived."""
+
+    code: int
+    lines: list[tuple[float, str]]
+    ended: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+
+def git(
+    repo: Path, home: Path, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run git in `repo`; fail the test when it does not end in `timeout` seconds."""
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=git_env(home), capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def push(repo: Path, home: Path, *args: str, timeout: float = 60) -> Pushed:
+    """`git push ARGS`, its stderr read as it comes, each line stamped with its arrival."""
+    process = subprocess.Popen(
+        ["git", "push", "--progress", *args], cwd=repo, env=git_env(home),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    lines: list[tuple[float, str]] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        pending = b""
+        while chunk := process.stderr.read1(4096):  # type: ignore[attr-defined]
+            pending += chunk
+            *done, pending = pending.replace(b"\r", b"\n").split(b"\n")
+            now = time.monotonic()
+            lines.extend((now, d.decode(errors="replace").rstrip()) for d in done if d.strip())
+        if pending.strip():
+            lines.append((time.monotonic(), pending.decode(errors="replace").rstrip()))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(
+            f"git push did not end in {timeout} s:\n" + "\n".join(text for _, text in lines)
+        )
+    ended = time.monotonic()
+    reader.join(timeout=10)
+    return Pushed(code, lines, ended)
+
+
+def new_app_repo(path: Path, home: Path, plan: dict[str, object] | None = None) -> Path:
+    """A fresh repository on `main` with one commit holding the test pipeline's plan."""
+    path.mkdir(parents=True)
+    assert git(path, home, "init", "-q", "-b", "main").returncode == 0
+    commit(path, home, plan or {}, "first")
+    return path
+
+
+def commit(path: Path, home: Path, plan: dict[str, object], message: str) -> str:
+    (path / "pipeline.json").write_text(json.dumps(plan))
+    (path / "app.txt").write_text(message + "\n")
+    git(path, home, "add", "-A")
+    result = git(path, home, "commit", "-q", "-m", message)
+    assert result.returncode == 0, result.stderr
+    return git(path, home, "rev-parse", "HEAD").stdout.strip()
+
+
+def remote_refs(receiver: Receiver, app: str, token: str) -> dict[str, str]:
+    result = git(receiver.home, receiver.home, "ls-remote", receiver.remote(app, token))
+    assert result.returncode == 0, result.stderr
+    return {ref: sha for sha, ref in (line.split("\t") for line in result.stdout.splitlines())}
