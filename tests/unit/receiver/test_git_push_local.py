@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Pushed, Receiver, commit, git, new_app_repo, push, remote_refs
+from conftest import Receiver, commit, new_app_repo, remote_refs
+from git_helpers import Pushed, git, push
 
 from paas.receiver.auth import new_token
 

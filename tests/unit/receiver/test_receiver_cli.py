@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, git, git_env
+from conftest import REPO
+from git_helpers import git, git_env
 
 from paas.errors import BuildError
 from paas.receiver.config import DEFAULT_PIPELINE
