@@ -38,16 +38,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paas.build.buildenv import TOOL_ENV, by_name_env
-from paas.build.cluster import (
+from paas.build.cluster import BuildPodRun, builder_digest, run_build_pod
+from paas.build.cluster_pod import (
     BUILD_CONTAINER,
     BUILD_DEADLINE,
     READY_MARK,
     SOURCE_WAIT,
     BuildPod,
-    BuildPodRun,
-    builder_digest,
     pod_object,
-    run_build_pod,
 )
 from paas.build.plan import BuildPlan
 from paas.build.source import IgnoreRules

@@ -98,3 +98,19 @@ current-context: local
 """
     )
     return path
+
+
+def required_tool(name: str) -> str:
+    """The path of `name` on the PATH; without it the test fails in CI (which installs it) and
+    is skipped only on a machine that never ran `hack/testbed up`."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(name)
+    if found is None:
+        message = f"`{name}` is not installed: `hack/testbed up` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)  # only outside CI: in CI the line above fails the test
+    return found

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from kubernetes_validate import validate
 
-from paas.build.cluster import (
+from paas.build.cluster import source_archive
+from paas.build.cluster_pod import (
     READY_MARK,
     BuildPod,
     auth_secret,
@@ -18,7 +19,6 @@ from paas.build.cluster import (
     cache_claim,
     creator_arguments,
     receive_script,
-    source_archive,
 )
 from paas.build.cnb import explain_failure
 from paas.build.plan import plan_build

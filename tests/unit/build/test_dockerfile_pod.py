@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kubernetes_validate import validate
 
-from paas.build.cluster import READY_MARK, BuildPod, build_pod
+from paas.build.cluster_pod import READY_MARK, BuildPod, build_pod
 from paas.build.dockerfile_cluster import (
     KANIKO_CAPABILITIES,
     KanikoProgress,
