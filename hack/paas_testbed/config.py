@@ -75,7 +75,9 @@ REGISTRIES_CONF = Path("/etc/containers/registries.conf.d/50-paas-testbed.conf")
 
 
 def log(msg: str) -> None:
-    print(f"testbed: {msg}", file=sys.stderr, flush=True)
+    # One write per line: the build lanes log from several threads.
+    sys.stderr.write(f"testbed: {msg}\n")
+    sys.stderr.flush()
 
 
 class TestbedError(Exception):
