@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from e2e_apps import copy_app
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paas" / "testbed"
@@ -157,20 +158,7 @@ def builder(build_testbed: BuildTestbed) -> str:
 @pytest.fixture
 def app_copy(tmp_path: Path) -> Callable[..., Path]:
     """Copy a starter or fixture app into a fresh directory with a unique app name."""
-
-    def copy(source: Path, name: str | None = None) -> Path:
-        dest = tmp_path / (name or f"t-{source.name}-{uuid.uuid4().hex[:6]}")
-        shutil.copytree(source, dest)
-        manifest = dest / "paas.yaml"
-        if manifest.is_file():
-            lines = [
-                f"name: {dest.name}" if line.startswith("name:") else line
-                for line in manifest.read_text().splitlines()
-            ]
-            manifest.write_text("\n".join(lines) + "\n")
-        return dest
-
-    return copy
+    return lambda source, name=None: copy_app(source, tmp_path, name)
 
 
 def free_port() -> int:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from e2e_apps import copy_app
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +39,20 @@ def built_image(testbed, path: Path, *args: str) -> tuple[str, str]:
     return data["image"], result.stderr
 
 
+@pytest.fixture(scope="session")
+def starter_image(build_testbed, builder, tmp_path_factory) -> Callable[[str], str]:
+    """A starter's image, built once per session (several tests run the same image)."""
+    built: dict[str, str] = {}
+
+    def image(template: str) -> str:
+        if template not in built:
+            app = copy_app(TEMPLATES / template, tmp_path_factory.mktemp("starter"))
+            built[template] = built_image(build_testbed, app)[0]
+        return built[template]
+
+    return image
+
+
 @pytest.mark.parametrize(
     ("template", "command"),
     [
@@ -56,13 +72,10 @@ def built_image(testbed, path: Path, *args: str) -> tuple[str, str]:
 def test_starter_builds_and_serves(
     template: str,
     command: str,
-    build_testbed,
-    builder,
-    app_copy,
+    starter_image,
     run_image,
 ) -> None:
-    app = app_copy(TEMPLATES / template)
-    image, _ = built_image(build_testbed, app)
+    image = starter_image(template)
     running = run_image(image, command, {"PAAS_RELEASE": "v7", "GREETING": "Howdy"})
     body = running.get("/")
     assert "release=v7" in body
@@ -71,13 +84,10 @@ def test_starter_builds_and_serves(
 
 
 def test_static_server_logs_requests_and_stops_cleanly_on_sigterm(
-    build_testbed,
-    builder,
-    app_copy,
+    starter_image,
     run_image,
 ) -> None:
-    app = app_copy(TEMPLATES / "static-site")
-    image, _ = built_image(build_testbed, app)
+    image = starter_image("static-site")
     running = run_image(image, "paas-static-server")
     assert "release=unknown" in running.get("/")
     assert "greeting=Hello" in running.get("/")
@@ -86,14 +96,11 @@ def test_static_server_logs_requests_and_stops_cleanly_on_sigterm(
 
 
 def test_image_default_process_is_the_detected_web_command(
-    build_testbed,
-    builder,
-    app_copy,
+    starter_image,
     run_image,
 ) -> None:
     # No command: the image's default process (`web`), as `paas detect` named it.
-    app = app_copy(TEMPLATES / "go-http")
-    image, _ = built_image(build_testbed, app)
+    image = starter_image("go-http")
     running = run_image(image, None, {"PAAS_RELEASE": "v2"})
     assert "release=v2" in running.get("/")
 
