@@ -4,8 +4,7 @@ Steps, each named in errors:
 
 1. ``base images``: the run and build images from ``buildpacks/images/Containerfile``
    on the Debian base (made with debootstrap), with podman or docker and
-   ``--pull=never``. CPython and Ruby are compiled into the build image here,
-   the runtime stages side by side in separate builds, then both targets.
+   ``--pull=never``. CPython is compiled into the build image here.
 2. ``stage buildpacks``: each buildpack gets a copy of ``lib/``; the lifecycle
    tarball (a local file, never downloaded) goes beside ``builder.toml``.
 3. ``pack builder create`` with ``--pull-policy never``.
@@ -18,9 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -160,77 +157,6 @@ def _check(run_exit: int, step: str, hint: str) -> None:
         raise BuildError(f"`paas builder create` failed in step `{step}`.", hint)
 
 
-def runtime_stages(containerfile: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The stages the build image copies from, and the named stages they start from.
-
-    Returns:
-        (parents, stages), each in file order: `parents` are built first, then
-        the `stages` (the compiled runtimes and tools) side by side.
-    """
-    base_of = {
-        stage: base
-        for base, stage in re.findall(
-            r"^FROM\s+(\S+)\s+AS\s+(\S+)", containerfile, re.MULTILINE | re.IGNORECASE
-        )
-    }
-    copied = re.findall(r"^COPY\s+--from=(\S+)", containerfile, re.MULTILINE)
-    stages = tuple(dict.fromkeys(s for s in copied if s in base_of))
-    parents = tuple(dict.fromkeys(base_of[s] for s in stages if base_of[s] in base_of))
-    return parents, stages
-
-
-def base_image_command(
-    tool: str, context: Path, base_image: str, target: str, tag: str | None
-) -> list[str]:
-    """The `podman build` (or `docker build`) of one Containerfile target."""
-    tagging = ["-t", tag] if tag else []
-    return [
-        tool,
-        "build",
-        "--pull=never",
-        "--target",
-        target,
-        "--build-arg",
-        f"BASE_IMAGE={base_image}",
-        *tagging,
-        str(context),
-    ]
-
-
-def build_stages(
-    tool: str, context: Path, base_image: str, env: Mapping[str, str], on_line: OutputLine
-) -> None:
-    """Build the runtime stages side by side, so that the two targets find them cached.
-
-    Each compile already uses every core, but its download, `configure` and
-    install steps are single-threaded: run at once, the stages overlap those.
-    Separate processes, not `podman build --jobs`, whose stages from one base
-    spoil each other's overlay mounts in podman 4.3.
-    """
-    parents, stages = runtime_stages((context / "Containerfile").read_text())
-    for parent in parents:
-        on_line(f"-----> stage {parent}")
-        run = run_tool(
-            base_image_command(tool, context, base_image, parent, None), env=env, on_line=on_line
-        )
-        _check(run.exit_code, f"base images: {parent}", "See the output above.")
-    lock = threading.Lock()
-
-    def build(stage: str) -> int:
-        def say(line: str) -> None:
-            with lock:
-                on_line(f"[{stage}] {line}")
-
-        command = base_image_command(tool, context, base_image, stage, None)
-        return run_tool(command, env=env, on_line=say).exit_code
-
-    on_line(f"-----> stages {', '.join(stages)} side by side")
-    with ThreadPoolExecutor(max_workers=max(1, len(stages))) as pool:
-        exits = list(pool.map(build, stages))
-    for stage, exit_code in zip(stages, exits, strict=True):
-        _check(exit_code, f"base images: {stage}", f"See the lines marked [{stage}] above.")
-
-
 def create_builder(
     *,
     registry: str,
@@ -281,11 +207,23 @@ def create_builder(
         shutil.copytree(source / "static" / "server", context / "static-server")
         extra_ca = context / "extra-ca.crt"
         extra_ca.write_bytes(ca_file.read_bytes() if ca_file else b"")
-        build_stages(tool, context, base_image, env, on_line)
         for target, ref in (("run", images.run), ("build", images.build)):
             on_line(f"-----> {target} image {ref}")
             run = run_tool(
-                base_image_command(tool, context, base_image, target, ref), env=env, on_line=on_line
+                [
+                    tool,
+                    "build",
+                    "--pull=never",
+                    "--target",
+                    target,
+                    "--build-arg",
+                    f"BASE_IMAGE={base_image}",
+                    "-t",
+                    ref,
+                    str(context),
+                ],
+                env=env,
+                on_line=on_line,
             )
             _check(
                 run.exit_code,

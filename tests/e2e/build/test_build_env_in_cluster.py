@@ -43,9 +43,8 @@ def test_a_cnb_build_in_the_cluster_gets_e_through_its_secret(
 ) -> None:
     from paas.registry import image_labels
 
-    # The static site: the quickest CNB build, and its buildpack writes the command too.
-    app = app_copy(TEMPLATES / "static-site")
-    command = f"paas-static-server --from-secret {uuid.uuid4().hex[:8]}"
+    app = app_copy(TEMPLATES / "go-http")
+    command = f"go-http --from-secret {uuid.uuid4().hex[:8]}"
     try:
         result = cluster_build(
             build_testbed, cluster, app, "-e", f"PAAS_WEB_COMMAND={command}", extra_env=NO_DAEMON

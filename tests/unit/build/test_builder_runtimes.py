@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from paas.build.builder import (
-    RUNTIMES_SCRIPT,
-    buildpacks_dir,
-    parse_runtimes,
-    runtime_stages,
-    runtimes_line,
-)
+from paas.build.builder import RUNTIMES_SCRIPT, parse_runtimes, runtimes_line
 
 
 def test_runtimes_are_read_by_language_and_sorted_by_version() -> None:
@@ -40,26 +34,3 @@ def test_the_script_runs_in_a_plain_shell_and_prints_only_runtime_lines() -> Non
     )
     assert done.returncode == 0
     assert all(len(line.split()) == 2 for line in done.stdout.splitlines())
-
-
-def test_runtime_stages_are_what_the_build_image_copies_from_with_their_parents_first() -> None:
-    containerfile = (
-        "ARG BASE_IMAGE=x\nFROM ${BASE_IMAGE} AS common\nFROM common AS toolchain\n"
-        "FROM toolchain AS cpython311\nFROM toolchain AS ruby33\nFROM common AS tool\n"
-        "from common as run\nFROM toolchain AS build\n"
-        "COPY --from=cpython311 /opt/a /opt/a\nCOPY --from=ruby33 /opt/b /opt/b\n"
-        "COPY --from=cpython311 /opt/c /opt/c\nCOPY --from=tool /out/t /t\n"
-        "COPY --from=localhost/other:1 /x /x\n"
-    )
-
-    parents, stages = runtime_stages(containerfile)
-
-    assert stages == ("cpython311", "ruby33", "tool")
-    assert parents == ("toolchain", "common")
-
-
-def test_the_real_containerfile_compiles_every_runtime_in_a_stage_of_its_own() -> None:
-    parents, stages = runtime_stages((buildpacks_dir() / "images" / "Containerfile").read_text())
-
-    assert parents[0] == "toolchain"
-    assert {"cpython311", "cpython313", "ruby33", "static-server"} <= set(stages)
