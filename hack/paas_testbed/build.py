@@ -341,11 +341,14 @@ def kaniko_dir() -> Path:
     return CACHE / f"kaniko-{PINS['KANIKO_VERSION']}"
 
 
-# Three lanes side by side on a cold start. `go build` already compiles on every
-# core, so two Go builds at once mostly fill the single-threaded parts (module
-# downloads, `go mod tidy`, links); debootstrap waits on the network. Each lane
-# is about the same length (Kubernetes and Traefik are the long two).
-BUILD_LANES: tuple[tuple[tuple[str, str, Callable[[Path, Path], None]], ...], ...] = (
+# One component: its cache name, its pin in pins.env, and how it is built.
+Component = tuple[str, str, Callable[[Path, Path], None]]
+
+# Three lanes side by side on a cold start. `go build` already compiles on both
+# cores here, so two Go builds at once overlap only what is single-threaded
+# (module downloads, `go mod tidy`, links), and debootstrap waits on the network:
+# measured, Kubernetes beside Traefik took 1106 s against 541 + 603 s alone.
+BUILD_LANES: tuple[tuple[Component, ...], ...] = (
     (
         ("kubernetes", "KUBERNETES_VERSION", build_kubernetes),
         ("coredns", "COREDNS_VERSION", build_coredns),
@@ -363,7 +366,7 @@ BUILD_LANES: tuple[tuple[tuple[str, str, Callable[[Path, Path], None]], ...], ..
 )
 
 
-def build_lane(lane: tuple[tuple[str, str, Callable[[Path, Path], None]], ...]) -> dict[str, Path]:
+def build_lane(lane: tuple[Component, ...]) -> dict[str, Path]:
     return {name: cached_build(name, PINS[pin], build) for name, pin, build in lane}
 
 
