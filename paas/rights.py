@@ -93,6 +93,15 @@ RIGHTS: tuple[Right, ...] = tuple(
             "get", "secrets", "", "system", "builds with registry mirrors (their credentials)"
         ),
         *_rights(
+            "list", "secrets", "", "system", "receiver serve, receiver token list (the tokens)"
+        ),
+        *_rights("create", "secrets", "", "system", "receiver token create"),
+        *_rights("update", "secrets", "", "system", "receiver token revoke"),
+        *_rights(
+            "get", "persistentvolumeclaims", "", "system", "receiver status (the repositories)"
+        ),
+        *_rights("get", "ingresses", "networking.k8s.io", "system", "receiver status (its URL)"),
+        *_rights(
             "get create update",
             "leases",
             "coordination.k8s.io",
@@ -141,9 +150,14 @@ RIGHTS: tuple[Right, ...] = tuple(
 
 
 def role_objects(
-    rights: tuple[Right, ...] = RIGHTS, *, subject: str = "group:paas-deployers"
+    rights: tuple[Right, ...] = RIGHTS,
+    *,
+    subject: str = "group:paas-deployers",
+    prefix: str = "paas",
 ) -> list[dict[str, Any]]:
     """The RBAC objects that grant `rights` to `subject`: `group:NAME`, `user:NAME`, `sa:NS/NAME`.
+
+    The roles are named `PREFIX-cluster`, `PREFIX-apps` and `PREFIX-settings-reader`.
 
     A ClusterRole for the cluster-scoped rights, a ClusterRole for the rights
     in the apps' namespaces (bound cluster-wide, since paas makes a namespace
@@ -162,9 +176,9 @@ def role_objects(
     labels = {"app.kubernetes.io/managed-by": "paas"}
     out: list[dict[str, Any]] = []
     for scope, role_kind, role_name in (
-        ("cluster", "ClusterRole", "paas-cluster"),
-        ("apps", "ClusterRole", "paas-apps"),
-        ("system", "Role", "paas-settings-reader"),
+        ("cluster", "ClusterRole", f"{prefix}-cluster"),
+        ("apps", "ClusterRole", f"{prefix}-apps"),
+        ("system", "Role", f"{prefix}-settings-reader"),
     ):
         meta: dict[str, Any] = {"name": role_name, "labels": labels}
         if role_kind == "Role":

@@ -7,19 +7,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from paas.cli.common import ContextOption
 from paas.cli.options import JsonOption
 
 if TYPE_CHECKING:
     from paas.receiver.auth import Token
     from paas.receiver.config import ReceiverConfig
+    from paas.receiver.store import TokenStore
 
 group = typer.Typer(
     help="The git push receiver: `git push paas main` deploys. See docs/receiver.md.",
     no_args_is_help=True,
 )
 token_group = typer.Typer(
-    help="Tokens for `git push`: scoped to apps, with an expiry. Kept in a file for now; "
-    "in the cluster they will be Secrets in `paas-system`.",
+    help="Tokens for `git push`: scoped to apps, with an expiry. Kept as Secrets in "
+    "`paas-system`, or in a file with `--tokens`.",
     no_args_is_help=True,
 )
 group.add_typer(token_group, name="token")
@@ -38,7 +40,7 @@ TokensOption = Annotated[
     Path | None,
     typer.Option(
         "--tokens",
-        help="The token file. Default: $XDG_DATA_HOME/paas/receiver/tokens.json.",
+        help="Keep the tokens in this file instead of the cluster (a receiver outside it).",
         envvar="PAAS_RECEIVER_TOKENS",
         show_default=False,
         dir_okay=False,
@@ -68,6 +70,18 @@ def _config(
         tokens=tokens,
         pipeline=pipeline,
     )
+
+
+def _store(tokens: Path | None, context: str | None = None) -> TokenStore:
+    """The file store of `tokens`, else the cluster's Secrets."""
+    if tokens is not None:
+        from paas.receiver.store import FileTokenStore
+
+        return FileTokenStore(tokens)
+    from paas.kube.api import Kube
+    from paas.receiver.cluster_store import KubeTokenStore
+
+    return KubeTokenStore(Kube(context))
 
 
 @group.command("serve")
@@ -105,14 +119,14 @@ def serve(
     """
     from paas.console import get_console
     from paas.receiver.server import serve as run_server
-    from paas.receiver.store import FileTokenStore
 
     console = get_console()
     settings = _config(config, root, tokens, pipeline)
-    console.info(f"Repositories in `{settings.root}`, tokens in `{settings.tokens}`.")
+    where = f"`{settings.tokens}`" if settings.tokens else "the cluster (paas-system)"
+    console.info(f"Repositories in `{settings.root}`, tokens in {where}.")
     run_server(
         settings,
-        FileTokenStore(settings.tokens),
+        _store(settings.tokens),
         host=host,
         port=port,
         on_ready=lambda url: console.info(f"Listening on {url}"),
@@ -129,6 +143,7 @@ def token_create(
     ] = "30d",
     note: Annotated[str, typer.Option("--note", help="What the token is for.")] = "",
     tokens: TokensOption = None,
+    context: ContextOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Make a token and print it once; only its hash is kept.
@@ -139,13 +154,12 @@ def token_create(
     """
     from paas.arguments import check_app
     from paas.console import get_console
-    from paas.receiver.store import FileTokenStore, create_token
+    from paas.receiver.store import create_token
 
     console = get_console()
     for name in app:
         check_app(name)
-    store = FileTokenStore(_config(None, None, tokens, None).tokens)
-    token, record = create_token(store, app, ttl, note=note)
+    token, record = create_token(_store(tokens, context), app, ttl, note=note)
     if json_output:
         console.data({"token": token, **_summary(record)})
         return
@@ -176,7 +190,9 @@ def _summary(record: Token) -> dict[str, object]:
 
 
 @token_group.command("list")
-def token_list(tokens: TokensOption = None, json_output: JsonOption = False) -> None:
+def token_list(
+    tokens: TokensOption = None, context: ContextOption = None, json_output: JsonOption = False
+) -> None:
     """List the tokens: id, apps, state and expiry (never the tokens).
 
     \b
@@ -186,10 +202,9 @@ def token_list(tokens: TokensOption = None, json_output: JsonOption = False) -> 
     import time
 
     from paas.console import get_console
-    from paas.receiver.store import FileTokenStore
 
     console = get_console()
-    records = FileTokenStore(_config(None, None, tokens, None).tokens).tokens()
+    records = _store(tokens, context).tokens()
     if json_output:
         console.data([_summary(r) for r in records])
         return
@@ -204,6 +219,7 @@ def token_list(tokens: TokensOption = None, json_output: JsonOption = False) -> 
 def token_revoke(
     token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id (`token list`).")],
     tokens: TokensOption = None,
+    context: ContextOption = None,
 ) -> None:
     """Revoke a token: the next request with it is refused (401).
 
@@ -214,10 +230,8 @@ def token_revoke(
     import time
 
     from paas.console import get_console
-    from paas.receiver.store import FileTokenStore
 
-    store = FileTokenStore(_config(None, None, tokens, None).tokens)
-    record = store.revoke(token_id, time.time())
+    record = _store(tokens, context).revoke(token_id, time.time())
     get_console().success(f"Revoked token `{record.id}` ({', '.join(record.apps)}).")
 
 
@@ -281,5 +295,7 @@ def git_remote(
 
 def register(app: typer.Typer) -> None:
     """Add the commands of this module to `app`."""
+    import paas.cli.receiver_cluster  # noqa: F401 (adds install, status, uninstall to the group)
+
     app.add_typer(group, name="receiver")
     app.add_typer(git_group, name="git")

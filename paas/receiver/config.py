@@ -35,7 +35,7 @@ class ReceiverConfig:
 
     Attributes:
         root: The directory of the bare repositories, one `APP.git` each.
-        tokens: The token file.
+        tokens: The token file; None keeps the tokens as Secrets in the cluster.
         pipeline: `module:function` a push to the deploy branch runs.
         policy: The default push policy (deploy branches, force push, delete).
         apps: Policies of single apps, over the default.
@@ -46,7 +46,7 @@ class ReceiverConfig:
     """
 
     root: Path = field(default_factory=lambda: data_home() / "repos")
-    tokens: Path = field(default_factory=lambda: data_home() / "tokens.json")
+    tokens: Path | None = None
     pipeline: str = DEFAULT_PIPELINE
     policy: PushPolicy = field(default_factory=PushPolicy)
     apps: dict[str, PushPolicy] = field(default_factory=dict)

@@ -12,12 +12,16 @@ client cannot set it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +35,10 @@ from paas.receiver.repository import git_environment
 SETTINGS_VARIABLE = "PAAS_RECEIVER_HOOK"
 MAX_STDIN = 1024 * 1024
 MAX_LINE = 4000
+#: The file in an app's repository whose `flock` serialises its pushes.
+PUSH_LOCK = "paas-push.lock"
+WAIT_NOTE = 30.0
+HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class HookSettings:
     policy: PushPolicy
     max_source_bytes: int
     max_source_files: int
-    waited: float = 0.0
+    lock_wait: float = 600.0
 
     def to_json(self) -> str:
         """The settings as the environment variable's value."""
@@ -57,7 +65,7 @@ class HookSettings:
                 "allow_delete": self.policy.allow_delete,
                 "max_source_bytes": self.max_source_bytes,
                 "max_source_files": self.max_source_files,
-                "waited": self.waited,
+                "lock_wait": self.lock_wait,
             }
         )
 
@@ -76,7 +84,7 @@ class HookSettings:
             ),
             max_source_bytes=int(data["max_source_bytes"]),
             max_source_files=int(data["max_source_files"]),
-            waited=float(data.get("waited", 0)),
+            lock_wait=float(data.get("lock_wait", 600)),
         )
         if app_name_problem(settings.app):
             raise ValueError("bad app name")
@@ -126,10 +134,7 @@ def _fast_forwards(updates: list[RefUpdate]) -> dict[str, bool]:
 
 
 def run(settings: HookSettings, stdin: str, say: Lines) -> int:
-    """Decide, export and deploy one push; return the hook's exit code."""
-    from paas.receiver.pipeline import PushedSource, load_pipeline
-    from paas.receiver.source import export_commit
-
+    """Decide, wait for the app's turn, export and deploy one push; return the hook's exit code."""
     try:
         updates = parse_ref_updates(stdin)
     except ValueError as error:
@@ -147,8 +152,72 @@ def run(settings: HookSettings, stdin: str, say: Lines) -> int:
     if decision.deploy is None:
         return 0
     update = decision.deploy
-    if settings.waited >= 1:
-        say(f"Waited {settings.waited:.0f} s for another push of `{settings.app}` to end.")
+    lock = Path(os.environ.get("GIT_DIR", ".")) / PUSH_LOCK
+    with push_turn(lock, settings, update.new, say) as turn:
+        if not turn:
+            say(
+                f"error: another push of `{settings.app}` was still running after "
+                f"{settings.lock_wait:.0f} s: try again later."
+            )
+            say(f"The push failed: `{update.branch}` was not updated.")
+            return 1
+        return _deploy(settings, update, say)
+
+
+@contextlib.contextmanager
+def push_turn(lock: Path, settings: HookSettings, commit: str, say: Lines) -> Iterator[bool]:
+    """Hold the app's push lock (a `flock` on a file in its repository); yield False on timeout.
+
+    A push that has to wait says so at once, with when the push before it
+    started, and again every 30 s, so the client sees why nothing happens.
+    """
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        if not _try_lock(fd):
+            started = time.monotonic()
+            say(f"Waiting for another push of `{settings.app}` to end{_holder(fd)}...")
+            note = WAIT_NOTE
+            while not _try_lock(fd):
+                waited = time.monotonic() - started
+                if waited >= settings.lock_wait:
+                    yield False
+                    return
+                if waited >= note:
+                    say(f"  still waiting ({waited:.0f} s)")
+                    note += WAIT_NOTE
+                time.sleep(0.2)
+            say(
+                f"Waited {time.monotonic() - started:.0f} s for another push of "
+                f"`{settings.app}` to end."
+            )
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{time.time():.0f} {commit[:12]}\n".encode(), 0)
+        yield True
+    finally:
+        os.close(fd)  # frees the lock
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _holder(fd: int) -> str:
+    """`` (started 12 s ago, at 45d32300cd08)`` from what the holder wrote, or nothing."""
+    fields = os.pread(fd, 100, 0).decode(errors="replace").split()
+    if len(fields) != 2 or not fields[0].isdigit() or not all(c in HEX for c in fields[1]):
+        return ""
+    return f" (started {max(0, time.time() - int(fields[0])):.0f} s ago, at {fields[1]})"
+
+
+def _deploy(settings: HookSettings, update: RefUpdate, say: Lines) -> int:
+    """Export the pushed commit and run the pipeline, holding the app's push lock."""
+    from paas.receiver.pipeline import PushedSource, load_pipeline
+    from paas.receiver.source import export_commit
+
     current = _git("rev-parse", "--verify", "--quiet", update.ref).stdout.strip()
     if current != ("" if update.is_create else update.old):
         say(

@@ -12,7 +12,6 @@ pipeline runs and no pack is held in memory.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from typing import IO
 
 import paas
 from paas.console import sanitise
+from paas.errors import PaasError
 from paas.receiver.auth import Verdict, check_token
 from paas.receiver.config import ReceiverConfig
 from paas.receiver.hook import SETTINGS_VARIABLE, HookSettings
@@ -52,9 +52,14 @@ class BodyTooLarge(Exception):  # noqa: N818
 
 
 class ReceiverServer(ThreadingHTTPServer):
-    """The HTTP server: its configuration, its token store, a lock per app."""
+    """The HTTP server: its configuration and its token store.
 
-    daemon_threads = True
+    Request threads are not daemons and `server_close()` joins them, so a
+    receiver told to stop finishes the pushes it is running first.
+    """
+
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
 
     def __init__(
@@ -69,8 +74,6 @@ class ReceiverServer(ThreadingHTTPServer):
         self.config = config
         self.store = store
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
         config.root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     @property
@@ -78,24 +81,6 @@ class ReceiverServer(ThreadingHTTPServer):
         """The URL it listens on."""
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    @contextlib.contextmanager
-    def app_lock(self, app: str) -> Iterator[float | None]:
-        """Hold the app's push lock; yield the seconds waited, or None when it was not free in time.
-
-        One receiver serialises the pushes of an app here; in the cluster the
-        pipeline holds the app's Lease too, as `paas push` does.
-        """
-        with self._guard:
-            lock = self._locks.setdefault(app, threading.Lock())
-        start = time.monotonic()
-        if not lock.acquire(timeout=self.config.lock_wait):
-            yield None
-            return
-        try:
-            yield time.monotonic() - start
-        finally:
-            lock.release()
 
 
 class GitHandler(BaseHTTPRequestHandler):
@@ -108,8 +93,25 @@ class GitHandler(BaseHTTPRequestHandler):
     timeout = 300  # seconds a client may stay silent
 
     def do_GET(self) -> None:
-        """Serve `info/refs`."""
+        """Serve `info/refs`, and `/healthz` for the kubelet's probes."""
+        if self.path == "/healthz":
+            self._health()
+            return
         self._serve()
+
+    def _health(self) -> None:
+        """200 while the receiver can read its tokens, else 503: no token is needed."""
+        try:
+            self.server.store.tokens()
+        except PaasError as error:
+            self._refuse(503, f"The receiver cannot read its tokens: {error.message}")
+            return
+        body = b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self) -> None:
         """Serve `git-receive-pack` and `git-upload-pack`."""
@@ -145,8 +147,14 @@ class GitHandler(BaseHTTPRequestHandler):
             self._refuse(refused.status, refused.message)
             return
         credentials = parse_basic(self.headers.get("Authorization"))
+        try:
+            records = self.server.store.tokens()
+        except PaasError as error:
+            self.server.log(sanitise(f"cannot read the tokens: {error.message}")[:1000])
+            self._refuse(503, "The receiver cannot read its tokens now: try again shortly.")
+            return
         check = check_token(
-            self.server.store.tokens(),
+            records,
             credentials.password if credentials else None,
             request.app,
             time.time(),
@@ -188,18 +196,11 @@ class GitHandler(BaseHTTPRequestHandler):
             policy=policy,
             max_source_bytes=config.max_source_bytes,
             max_source_files=config.max_source_files,
+            lock_wait=config.lock_wait,
         )
-        if request.is_push and request.kind == "rpc":
-            with self.server.app_lock(request.app) as waited:
-                if waited is None:
-                    self._refuse(
-                        503, f"Another push of `{request.app}` is still running: try again later."
-                    )
-                    return
-                settings = dataclasses.replace(settings, waited=waited)
-                self._run_backend(request, settings)
-        else:
-            self._run_backend(request, settings)
+        # Pushes of one app take turns in the pre-receive hook (a lock in the repository),
+        # where a waiting push can say so to its client at once.
+        self._run_backend(request, settings)
 
     def _cgi_environment(self, request: GitRequest, settings: HookSettings) -> dict[str, str]:
         base = {
@@ -388,8 +389,21 @@ def serve(
     port: int,
     on_ready: Callable[[str], None],
 ) -> None:
-    """Serve until interrupted; `on_ready` gets the URL once the socket listens."""
+    """Serve until interrupted or told to stop; `on_ready` gets the URL once the socket listens.
+
+    SIGTERM (what Kubernetes sends a pod it stops) stops taking requests and
+    lets the running ones, a push mid-deploy among them, finish first.
+    """
+    import signal
+
     server = ReceiverServer((host, port), config, store)
+
+    def stop(signum: int, frame: object) -> None:
+        server.log("Stopping: no new requests; the running ones finish first.")
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
     on_ready(server.url)
     try:
         server.serve_forever()

@@ -31,6 +31,7 @@ class Receiver:
     pipeline_log: Path
     home: Path
     log: list[str] = field(default_factory=list)
+    process: subprocess.Popen[str] | None = None
 
     def token(self, *apps: str, ttl: str = "1h") -> str:
         return create_token(self.store, list(apps), ttl)[0]
@@ -106,7 +107,7 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
     try:
         if not ready.wait(START_TIMEOUT):
             pytest.fail("the receiver did not start:\n" + "\n".join(lines))
-        yield Receiver(url[0], root, FileTokenStore(tokens), log, home, lines)
+        yield Receiver(url[0], root, FileTokenStore(tokens), log, home, lines, process)
     finally:
         process.terminate()
         try:

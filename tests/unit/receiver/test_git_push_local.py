@@ -284,6 +284,11 @@ def test_two_pushes_of_one_app_at_once_take_turns(receiver: Receiver, tmp_path: 
     # found `main` moved since it read it, so it deployed nothing.
     assert [e for e, _, _ in events] == ["start", "end"]
     assert results["second"].code != 0
+    # The second push said it was waiting while the first still ran, not once its turn came.
+    waiting = next(
+        at for at, line in results["second"].lines if line.startswith("remote: Waiting for another")
+    )
+    assert waiting < results["first"].ended - 0.5, results["second"].text
     assert "remote: Waited " in results["second"].text
     assert "while this push waited: fetch, merge and push again." in results["second"].text
     head = git(first_repo, receiver.home, "rev-parse", "HEAD").stdout.strip()
