@@ -83,11 +83,12 @@ def served(app: str, domain: str, needle: str, timeout: float = 120) -> float:
 
 
 def change(repo: Path, mark: str) -> None:
+    """One line of the page: `{greeting} from MARK</h1>`."""
     app_py = repo / "app.py"
-    text = app_py.read_text()
-    start = text.index("Hello from python-flask")
-    end = text.index('"', start)
-    app_py.write_text(text[:start] + f"Hello from python-flask {mark}" + text[end:])
+    lines = app_py.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "<h1>" in line)
+    lines[at] = f"  <h1>{{greeting}} from {mark}</h1>\n"
+    app_py.write_text("".join(lines))
 
 
 def main() -> None:

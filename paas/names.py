@@ -88,3 +88,25 @@ BUILD_FOR_LABEL = "paas.dev/build-for"
 def build_namespace(namespace: str) -> str:
     """The namespace an app's Dockerfile builds run in: the app's `namespace`, plus ``-build``."""
     return object_name(namespace, "build", limit=LABEL_MAX)
+
+
+#: On a review app's namespace: the app it reviews (`paas apps` shows it under that app).
+REVIEW_OF_LABEL = "paas.dev/review-of"
+#: On the parent app's namespace: `enabled` when a push of another branch makes a review app.
+REVIEW_APPS_ANNOTATION = "paas.dev/review-apps"
+
+
+def review_app_name(parent: str, branch: str) -> str:
+    """The review app of `branch`: `PARENT-BRANCH` as an app name, like `hello-fix-login`.
+
+    The branch is lower-cased and every run of other characters becomes a
+    dash; a name longer than an app name may be keeps its start and ends in a
+    hash of the branch, so two long branches never share an app.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", branch.lower()).strip("-")
+    name = f"{parent}-{slug}".rstrip("-")
+    if slug and len(name) <= APP_NAME_MAX and app_name_problem(name) is None:
+        return name
+    digest = hashlib.sha256(branch.encode()).hexdigest()[:6]
+    head = name[: APP_NAME_MAX - len(digest) - 1].rstrip("-")
+    return f"{head}-{digest}"

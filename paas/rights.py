@@ -84,7 +84,13 @@ RIGHTS: tuple[Right, ...] = tuple(
         *_rights(
             "create patch", "namespaces", "", "cluster", f"push, apps create, builds ({CHANGES})"
         ),
-        *_rights("delete", "namespaces", "", "cluster", "apps destroy"),
+        *_rights(
+            "delete",
+            "namespaces",
+            "",
+            "cluster",
+            "apps destroy, git push (a review branch deleted)",
+        ),
         *_rights(
             "list", "storageclasses", "storage.k8s.io", "cluster", "push --strategy cluster, doctor"
         ),

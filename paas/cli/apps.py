@@ -16,7 +16,7 @@ group = typer.Typer(help="List, create, inspect and destroy apps.", invoke_witho
 def apps(
     ctx: typer.Context, context: ContextOption = None, json_output: JsonOption = False
 ) -> None:
-    """List the apps on the cluster, with the release each serves.
+    """List the apps on the cluster, with the release each serves; review apps under their app.
 
     \b
     Example:
@@ -27,7 +27,7 @@ def apps(
         return
     from paas.console import get_console
     from paas.kube.api import Kube
-    from paas.operations import list_apps
+    from paas.operations import apps_with_reviews, list_apps
 
     console = get_console()
     rows = list_apps(Kube(context))
@@ -39,7 +39,10 @@ def apps(
         return
     console.table(
         ["NAME", "RELEASE", "CREATED"],
-        [[r["name"], r["release"] or "-", r["created"]] for r in rows],
+        [
+            [f"  {r['name']} (review)" if review else r["name"], r["release"] or "-", r["created"]]
+            for r, review in apps_with_reviews(rows)
+        ],
     )
 
 

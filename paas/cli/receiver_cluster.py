@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from paas.cli.common import ContextOption
-from paas.cli.options import JsonOption
+from paas.cli.options import AppOption, JsonOption
 from paas.cli.receiver import group
 
 
@@ -33,6 +34,17 @@ def install(
             help="A Debian 12 image the receiver's image is built on. Default: "
             "REGISTRY/debian:bookworm when the cluster's registry has it, else Docker Hub's.",
             show_default=False,
+        ),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            help="Certificates the image trusts besides Debian's (a proxy's CA), PEM. "
+            "Default: $SSL_CERT_FILE when set.",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
     image: Annotated[
@@ -65,6 +77,8 @@ def install(
       paas receiver token create --app hello | paas git remote --app hello \\
         --url http://git.apps.example.com --token-stdin
     """
+    import os
+
     import yaml
 
     from paas.console import get_console
@@ -87,10 +101,14 @@ def install(
         console.line(yaml.safe_dump_all(receiver_objects(plan, settings), sort_keys=False))
         return
     if image is None:
+        if ca_file is None and os.environ.get("SSL_CERT_FILE"):
+            candidate = Path(os.environ["SSL_CERT_FILE"])
+            ca_file = candidate if candidate.is_file() else None
         built = build_image(
             kube,
             settings,
             base=base_image,
+            ca_file=ca_file,
             say=console.info,
             on_line=lambda line: console.line(f"  build | {line}"),
         )
@@ -168,3 +186,85 @@ def uninstall(
     kube = Kube(context)
     gone = remove(kube, read_cluster_settings(kube), purge=purge, say=console.info)
     console.success(f"Removed the receiver ({len(gone)} objects).")
+
+
+review_group = typer.Typer(
+    help="Review apps: a `git push` of another branch deploys app APP-BRANCH.",
+    no_args_is_help=True,
+)
+group.add_typer(review_group, name="review-apps")
+
+
+def _set_review_apps(app: str | None, context: str | None, *, enabled: bool) -> None:
+    from paas.cli.common import app_name
+    from paas.console import get_console
+    from paas.kube.api import Kube
+    from paas.kube.store import read_cluster_settings
+    from paas.receiver.review import set_review_apps
+
+    name = app_name(app)
+    kube = Kube(context)
+    set_review_apps(kube, read_cluster_settings(kube), name, enabled=enabled)
+    if enabled:
+        get_console().success(
+            f"Review apps on for `{name}`: `git push paas BRANCH` deploys `{name}-BRANCH`; "
+            "`git push paas :BRANCH` destroys it."
+        )
+    else:
+        get_console().success(f"Review apps off for `{name}`; the existing ones keep running.")
+
+
+@review_group.command("enable")
+def review_enable(app: AppOption = None, context: ContextOption = None) -> None:
+    """Turn review apps on: a push of any branch but the deploy branch deploys APP-BRANCH.
+
+    Its config on the first release is app.json's `environments.review.env`: a
+    value given there, or, for a name without one, the parent's value.
+
+    \b
+    Example:
+      paas receiver review-apps enable --app hello
+      git push paas fix-login        # deploys hello-fix-login
+      git push paas :fix-login       # destroys it
+    """
+    _set_review_apps(app, context, enabled=True)
+
+
+@review_group.command("disable")
+def review_disable(app: AppOption = None, context: ContextOption = None) -> None:
+    """Turn review apps off: a push of another branch is refused (existing ones stay).
+
+    \b
+    Example:
+      paas receiver review-apps disable --app hello
+    """
+    _set_review_apps(app, context, enabled=False)
+
+
+@review_group.command("status")
+def review_status(
+    app: AppOption = None, context: ContextOption = None, json_output: JsonOption = False
+) -> None:
+    """Say whether review apps are on for the app, and list its review apps.
+
+    \b
+    Example:
+      paas receiver review-apps status --app hello
+    """
+    from paas.cli.common import app_name
+    from paas.console import get_console
+    from paas.kube.api import Kube
+    from paas.kube.store import read_cluster_settings
+    from paas.receiver.review import parent_namespace, review_apps_enabled, review_apps_of
+
+    console = get_console()
+    name = app_name(app)
+    kube = Kube(context)
+    enabled = review_apps_enabled(parent_namespace(kube, read_cluster_settings(kube), name))
+    apps = review_apps_of(kube, name)
+    if json_output:
+        console.data({"app": name, "enabled": enabled, "review_apps": apps})
+        return
+    console.info(f"Review apps of `{name}`: {'on' if enabled else 'off'}.")
+    for review in apps:
+        console.line(f"  {review}")

@@ -79,9 +79,11 @@ def _policy(data: Any, base: PushPolicy, place: str) -> PushPolicy:
         "deploy_branches",
         "allow_force_push",
         "allow_delete",
+        "review_apps",
     }:
         raise UsageError(
-            f"{place}: expected `deploy_branches`, `allow_force_push` and `allow_delete` only."
+            f"{place}: expected `deploy_branches`, `allow_force_push`, `allow_delete` and "
+            "`review_apps` only."
         )
     branches = data.get("deploy_branches", list(base.deploy_branches))
     if (
@@ -90,11 +92,14 @@ def _policy(data: Any, base: PushPolicy, place: str) -> PushPolicy:
         or not all(isinstance(b, str) and BRANCH_PATTERN.match(b) for b in branches)
     ):
         raise UsageError(f"{place}.deploy_branches: must be a list of branch names, like [main].")
-    flags = {k: data.get(k, getattr(base, k)) for k in ("allow_force_push", "allow_delete")}
+    keys = ("allow_force_push", "allow_delete", "review_apps")
+    flags = {k: data.get(k, getattr(base, k)) for k in keys}
     for key, value in flags.items():
         if not isinstance(value, bool):
             raise UsageError(f"{place}.{key}: must be true or false.")
-    return PushPolicy(tuple(branches), flags["allow_force_push"], flags["allow_delete"])
+    return PushPolicy(
+        tuple(branches), flags["allow_force_push"], flags["allow_delete"], flags["review_apps"]
+    )
 
 
 def config_from_data(data: Any, *, place: str = "receiver config") -> ReceiverConfig:
@@ -102,7 +107,8 @@ def config_from_data(data: Any, *, place: str = "receiver config") -> ReceiverCo
 
     The file has any of `root`, `tokens`, `pipeline`, `deploy_branches`,
     `allow_force_push`, `allow_delete`, `max_source_bytes`, `lock_wait`, and
-    `apps: {APP: {deploy_branches, allow_force_push, allow_delete}}`.
+    `review_apps`, and `apps: {APP: {deploy_branches, allow_force_push, allow_delete,
+    review_apps}}`.
 
     Raises:
         UsageError: an unknown key or a bad value, with its place.
@@ -110,7 +116,7 @@ def config_from_data(data: Any, *, place: str = "receiver config") -> ReceiverCo
     if not isinstance(data, dict):
         raise UsageError(f"{place}: expected a mapping.")
     known = {"root", "tokens", "pipeline", "max_source_bytes", "lock_wait", "apps"}
-    policy_keys = {"deploy_branches", "allow_force_push", "allow_delete"}
+    policy_keys = {"deploy_branches", "allow_force_push", "allow_delete", "review_apps"}
     unknown = set(data) - known - policy_keys
     if unknown:
         raise UsageError(f"{place}: unknown key `{sorted(unknown)[0]}`.")

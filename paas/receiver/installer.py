@@ -68,7 +68,13 @@ def default_base_image(settings: ClusterSettings) -> str:
 
 
 def build_image(
-    kube: Kube, settings: ClusterSettings, *, base: str | None, say: Say, on_line: Say
+    kube: Kube,
+    settings: ClusterSettings,
+    *,
+    base: str | None,
+    ca_file: Path | None,
+    say: Say,
+    on_line: Say,
 ) -> str:
     """Build the receiver's image in the cluster unless it is published; return it by digest."""
     import paas
@@ -84,6 +90,7 @@ def build_image(
             base=base,
             pins=dependency_pins(),
             index_url=settings.mirrors.pip,
+            extra_ca=ca_file.read_bytes() if ca_file else b"",
         )
         project = Project.read(Path(tmp), name=IMAGE_APP)
         return build_unless_published(

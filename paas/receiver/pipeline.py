@@ -13,9 +13,14 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paas.errors import UsageError
 from paas.receiver.config import check_pipeline
+
+if TYPE_CHECKING:
+    from paas.operations import Session
+    from paas.project import Project
 
 Report = Callable[[str], None]
 
@@ -28,8 +33,10 @@ class PushedSource:
         app: The app pushed to (from the URL; it wins over paas.yaml's `name`).
         directory: The commit's files, in a private temporary directory.
         commit: The full commit id.
-        branch: The deploy branch pushed.
+        branch: The branch pushed: the deploy branch, or a review app's.
         pusher: The id of the token that pushed.
+        review: A push of another branch than the deploy branch: its review app.
+        delete: The review branch was deleted: its review app goes (nothing exported).
     """
 
     app: str
@@ -37,6 +44,8 @@ class PushedSource:
     commit: str
     branch: str
     pusher: str
+    review: bool = False
+    delete: bool = False
 
 
 Pipeline = Callable[[PushedSource, Report], None]
@@ -64,40 +73,59 @@ def cluster_pipeline(source: PushedSource, report: Report) -> None:
     """The pipeline of `paas push`, with the build in the cluster: read, build, deploy.
 
     Uses the receiver's kubeconfig (its current context, or the in-cluster
-    service account). Every step reports through `report`.
+    service account). Every step reports through `report`. A push of another
+    branch is its review app's (`paas.receiver.review`).
     """
+    if source.review:
+        from paas.receiver.review import review_pipeline
+
+        review_pipeline(source, report)
+        return
     import dataclasses
 
-    from paas.build import build_unless_published
+    from paas.project import Project
+
+    session = connect(source, report)
+    project = Project.read(source.directory, name=source.app)
+    project = dataclasses.replace(project, commit=source.commit)  # the export has no .git
+    image = build(project, session, report)
+    outcome = session.deploy(project.name, project.deploy(image))
+    if outcome.unchanged:
+        report(f"Nothing changed: {outcome.record.name} is current. {outcome.url}")
+    else:
+        report(f"Deployed {outcome.record.name}: {outcome.record.description}. {outcome.url}")
+
+
+def connect(source: PushedSource, report: Report) -> Session:
+    """A session on the receiver's cluster whose events become `remote:` lines."""
     from paas.deploy import Events
     from paas.kube.api import Kube
     from paas.kube.store import read_cluster_settings
     from paas.operations import Session
-    from paas.project import Project
-    from paas.render import check_policy
 
-    project = Project.read(source.directory, name=source.app)
-    project = dataclasses.replace(project, commit=source.commit)  # the export has no .git
     kube = Kube(None)
-    settings = read_cluster_settings(kube)
     events = Events(
         info=report,
         warning=lambda text: report(f"warning: {text}"),
         release_line=lambda line: report(f"  release | {line}"),
         progress=lambda process, ready, want: report(f"  {process}: {ready}/{want} ready"),
     )
-    session = Session(kube, settings, lambda: f"git push (token {source.pusher})", events)
-    check_policy(project.spec, settings)
-    image = build_unless_published(
+    return Session(
+        kube, read_cluster_settings(kube), lambda: f"git push (token {source.pusher})", events
+    )
+
+
+def build(project: Project, session: Session, report: Report) -> str:
+    """Build the pushed app in the cluster unless its image is published; return it by digest."""
+    from paas.build import build_unless_published
+    from paas.render import check_policy
+
+    check_policy(project.spec, session.settings)
+    return build_unless_published(
         project,
-        settings,
+        session.settings,
         strategy="cluster",
-        kube=kube,
+        kube=session.kube,
         on_info=report,
         on_line=lambda line: report(f"  build | {line}"),
     )
-    outcome = session.deploy(project.name, project.deploy(image))
-    if outcome.unchanged:
-        report(f"Nothing changed: {outcome.record.name} is current. {outcome.url}")
-    else:
-        report(f"Deployed {outcome.record.name}: {outcome.record.description}. {outcome.url}")

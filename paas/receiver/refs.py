@@ -1,8 +1,10 @@
 """What a push asks for, and whether the receiver takes it (pure).
 
 The pre-receive hook reads one line per ref from git, `OLD NEW REF`; the
-receiver deploys exactly one ref, the app's deploy branch, and refuses the
-rest, so nothing but a deploy is stored.
+receiver takes exactly one ref per push: the app's deploy branch (a deploy),
+or, with review apps, another branch (its review app made or updated, or
+destroyed when the branch is deleted). Tags and other refs are refused, so
+nothing but what was deployed is stored.
 """
 
 from __future__ import annotations
@@ -47,15 +49,22 @@ class PushPolicy:
     deploy_branches: tuple[str, ...] = DEFAULT_BRANCHES
     allow_force_push: bool = False
     allow_delete: bool = False
+    review_apps: bool = True  # other branches go to the pipeline, which decides
 
 
 @dataclass(frozen=True)
 class PushDecision:
-    """The refused refs (each with why), and the one update to deploy, if any."""
+    """The refused refs (each with why), and the one update taken, if any.
+
+    `review` is a push of another branch (its review app), `review_delete` a
+    delete of one (its review app destroyed).
+    """
 
     refused: list[tuple[RefUpdate, str]] = field(default_factory=list)
     deploy: RefUpdate | None = None
     delete: RefUpdate | None = None
+    review: RefUpdate | None = None
+    review_delete: RefUpdate | None = None
 
 
 def parse_ref_updates(text: str) -> list[RefUpdate]:
@@ -91,15 +100,21 @@ def decide_push(
     refused: list[tuple[RefUpdate, str]] = []
     deploys: list[RefUpdate] = []
     deletes: list[RefUpdate] = []
+    reviews: list[RefUpdate] = []
+    review_deletes: list[RefUpdate] = []
     names = ", ".join(f"`{b}`" for b in policy.deploy_branches)
     for update in updates:
-        if update.branch not in policy.deploy_branches:
-            refused.append(
-                (
-                    update,
-                    f"only the deploy branch ({names}) is taken; review apps are not built yet",
+        if update.branch is None:
+            refused.append((update, "only branches are taken (no tags or other refs)"))
+        elif update.branch not in policy.deploy_branches:
+            if not policy.review_apps:
+                refused.append(
+                    (update, f"only the deploy branch ({names}) is taken; review apps are off")
                 )
-            )
+            elif update.is_delete:
+                review_deletes.append(update)
+            else:
+                reviews.append(update)  # a review branch may be rebased and force-pushed
         elif update.is_delete:
             if policy.allow_delete:
                 deletes.append(update)
@@ -120,10 +135,14 @@ def decide_push(
                 )
         else:
             deploys.append(update)
-    if len(deploys) + len(deletes) > 1:
-        refused += [(u, "push one deploy branch at a time") for u in deploys + deletes]
+    taken = deploys + deletes + reviews + review_deletes
+    if len(taken) > 1:
+        refused += [(u, "push one branch at a time") for u in taken]
     if refused:
         return PushDecision(refused=refused)
     return PushDecision(
-        deploy=deploys[0] if deploys else None, delete=deletes[0] if deletes else None
+        deploy=deploys[0] if deploys else None,
+        delete=deletes[0] if deletes else None,
+        review=reviews[0] if reviews else None,
+        review_delete=review_deletes[0] if review_deletes else None,
     )

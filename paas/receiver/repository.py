@@ -49,9 +49,12 @@ def _git(repo: Path, *args: str) -> None:
 
 def configure(repo: Path, policy: PushPolicy, *, max_input_bytes: int) -> None:
     """Set the repository's policy and install the hook (again: the interpreter may have moved)."""
+    # With review apps, review branches may be deleted and force-pushed; the hook
+    # still refuses both for the deploy branch unless the policy allows them.
+    loose = policy.review_apps
     settings = {
-        "receive.denyDeletes": str(not policy.allow_delete).lower(),
-        "receive.denyNonFastForwards": str(not policy.allow_force_push).lower(),
+        "receive.denyDeletes": str(not (policy.allow_delete or loose)).lower(),
+        "receive.denyNonFastForwards": str(not (policy.allow_force_push or loose)).lower(),
         # A bare repository's HEAD names `main`: git refuses deleting it unless told.
         "receive.denyDeleteCurrent": "refuse" if not policy.allow_delete else "ignore",
         "receive.fsckObjects": "true",  # no `..`, `.git` or malformed trees get in

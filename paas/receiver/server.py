@@ -124,7 +124,9 @@ class GitHandler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _method_not_allowed  # noqa: N815
 
     def log_message(self, format: str, *args: object) -> None:  # the base class names it so
-        """Log one line, the client's text shown and never interpreted."""
+        """Log one line, the client's text shown and never interpreted; not the probes."""
+        if self.path == "/healthz":
+            return
         self.server.log(sanitise(f"{self.address_string()} {format % args}")[:1000])
 
     def _refuse(self, status: int, message: str, *, authenticate: bool = False) -> None:

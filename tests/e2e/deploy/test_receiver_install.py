@@ -116,17 +116,25 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     assert refs.stdout.split()[0] == first
 
     app_py = repo / "app.py"
-    app_py.write_text(app_py.read_text().replace("Hello from python-flask", "Hello again"))
+    app_py.write_text(app_py.read_text().replace("from python-flask</h1>", "from v2</h1>"))
     assert git(repo, home, "commit", "-q", "-am", "second").returncode == 0
     again = push(repo, home, *RESOLVE, "paas", "main", timeout=900)
     assert again.code == 0, again.text
     assert "remote: Deployed v2: Deploy " in again.text
-    assert "Hello again" in wait_for_body(app, "Hello again")
+    assert "Hello from v2" in wait_for_body(app, "Hello from v2")
     history = json.loads(paas("releases", "--app", app, "--json", check=True).stdout)
     assert [(r["version"], r["status"]) for r in history] == [
         ("v2", "succeeded"),
         ("v1", "succeeded"),
     ]
+
+    # A review app: a branch push deploys APP-feature with the parent's GREETING and
+    # app.json's review env; deleting the branch destroys it and its namespace.
+    review = f"{app}-feature"
+    try:
+        check_review_app(paas, app, review, repo, home)
+    finally:
+        paas("apps", "destroy", review, "--confirm", review, timeout=120)
 
     # Uninstall keeps the repositories and tokens; the apps keep serving.
     gone = paas("receiver", "uninstall", check=True)
@@ -135,4 +143,59 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     assert paas("receiver", "status").returncode == 1
     listed = json.loads(paas("receiver", "token", "list", "--json", check=True).stdout)
     assert [t["apps"] for t in listed if t["state"] == "active"] == [[app]]
-    assert "Hello again" in wait_for_body(app, "Hello again")
+    assert "Howdy from v2" in wait_for_body(app, "Howdy from v2")
+
+
+def check_review_app(paas: Paas, app: str, review: str, repo: Path, home: Path) -> None:
+    refused = push(repo, home, *RESOLVE, "paas", "main:feature", timeout=300)
+    assert refused.code != 0
+    assert f"review apps are off for `{app}`" in refused.text
+    paas("receiver", "review-apps", "enable", "--app", app, check=True)
+    paas("config", "set", "GREETING=Howdy", "--app", app, check=True)
+
+    assert git(repo, home, "checkout", "-q", "-b", "feature").returncode == 0
+    (repo / "app.json").write_text(
+        json.dumps({"environments": {"review": {"env": {
+            "GREETING": {"required": True}, "STAGE": "review"}}}})
+    )  # fmt: skip
+    app_py = repo / "app.py"
+    app_py.write_text(
+        app_py.read_text()
+        .replace('<p id="release">', '<p id="stage">stage={stage}</p><p id="release">')
+        .replace(
+            "PAGE.format(release=release,",
+            'PAGE.format(stage=escape(os.environ.get("STAGE", "")), release=release,',
+        )
+    )
+    assert git(repo, home, "add", "-A").returncode == 0
+    assert git(repo, home, "commit", "-q", "-m", "review me").returncode == 0
+    pushed = push(repo, home, *RESOLVE, "paas", "feature", timeout=900)
+    assert pushed.code == 0, pushed.text
+    assert f"remote: Review app `{review}` of `{app}`." in pushed.text
+    assert "remote: Config from app.json's review environment: GREETING, STAGE." in pushed.text
+    page = wait_for_body(review, "stage=review")
+    assert "Howdy from v2" in page
+    listed = json.loads(paas("apps", "--json", check=True).stdout)
+    assert any(r["name"] == review and r["review_of"] == app for r in listed), listed
+    table = paas("apps", check=True).stdout
+    assert f"  {review} (review)" in table
+    status = json.loads(
+        paas("receiver", "review-apps", "status", "--app", app, "--json", check=True).stdout
+    )
+    assert status == {"app": app, "enabled": True, "review_apps": [review]}
+    assert "Howdy from v2" in wait_for_body(app, "Howdy from v2")  # the parent is untouched
+
+    deleted = push(repo, home, *RESOLVE, "paas", ":feature", timeout=300)
+    assert deleted.code == 0, deleted.text
+    assert f"remote: Destroyed review app `{review}`." in deleted.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = subprocess.run(
+            ["kubectl", "get", "namespace", review, "-o", "name"], env=paas.env,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if found.returncode != 0 and "NotFound" in found.stderr:
+            break
+        time.sleep(2)
+    else:
+        pytest.fail(f"the review app's namespace is still there: {found.stdout}", pytrace=False)

@@ -59,7 +59,10 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
             {
                 "pipeline": "receiver_test_pipeline:scripted",
                 "lock_wait": 60,
-                "apps": {"loose": {"allow_force_push": True, "allow_delete": True}},
+                "apps": {
+                    "loose": {"allow_force_push": True, "allow_delete": True},
+                    "strict": {"review_apps": False},
+                },
             }
         )
     )

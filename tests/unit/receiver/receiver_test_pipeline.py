@@ -27,6 +27,8 @@ def scripted(source: PushedSource, report: Report) -> None:
     _log("start", source)
     try:
         report(f"test pipeline: app {source.app} commit {source.commit} branch {source.branch}")
+        if source.review:
+            report(f"test pipeline: review app, delete {source.delete}")
         files = sorted(str(p.relative_to(source.directory)) for p in source.directory.rglob("*"))
         report(f"test pipeline: files {' '.join(files)}")
         for n in range(int(plan.get("lines", 2))):

@@ -245,20 +245,48 @@ def test_an_app_whose_policy_allows_it_takes_a_force_push_and_a_delete(
 def test_other_branches_and_tags_are_refused_and_not_stored(
     receiver: Receiver, tmp_path: Path
 ) -> None:
-    token = receiver.token("hello")
+    token = receiver.token("strict")
     repo = new_app_repo(tmp_path / "app", receiver.home)
     git(repo, receiver.home, "tag", "v1")
 
-    pushed = push(repo, receiver.home, receiver.remote("hello", token), "main:feature", "v1")
+    pushed = push(repo, receiver.home, receiver.remote("strict", token), "main:feature", "v1")
 
     assert pushed.code != 0
     assert (
         "remote: error: `refs/heads/feature` refused: only the deploy branch (`main`, `master`) "
-        "is taken; review apps are not built yet." in pushed.text
+        "is taken; review apps are off." in pushed.text
     )
-    assert "remote: error: `refs/tags/v1` refused" in pushed.text
-    assert remote_refs(receiver, "hello", token) == {}
+    assert "remote: error: `refs/tags/v1` refused: only branches are taken" in pushed.text
+    assert remote_refs(receiver, "strict", token) == {}
     assert receiver.pipeline_events() == []
+
+
+def test_another_branch_goes_to_the_pipeline_as_a_review_and_so_does_its_delete(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    token = receiver.token("hello")
+    url = receiver.remote("hello", token)
+    repo = new_app_repo(tmp_path / "app", receiver.home)
+    head = git(repo, receiver.home, "rev-parse", "HEAD").stdout.strip()
+
+    pushed = push(repo, receiver.home, url, "main:fix/login")
+    assert pushed.code == 0, pushed.text
+    assert "remote: Deploying a review app of `hello` from `fix/login`" in pushed.text
+    assert "remote: test pipeline: review app, delete False" in pushed.text
+    assert remote_refs(receiver, "hello", token) == {"refs/heads/fix/login": head}
+
+    deleted = push(repo, receiver.home, url, ":fix/login")
+    assert deleted.code == 0, deleted.text
+    assert "remote: Deleting `fix/login`: its review app goes too..." in deleted.text
+    assert "remote: test pipeline: review app, delete True" in deleted.text
+    assert remote_refs(receiver, "hello", token) == {}
+    assert [e for e, _, _ in receiver.pipeline_events()] == ["start", "end"] * 2
+
+    failing = commit(repo, receiver.home, {"fail": "no review for you"}, "bad")
+    refused = push(repo, receiver.home, url, f"{failing}:refs/heads/other")
+    assert refused.code != 0
+    assert "remote: error (build): no review for you" in refused.text
+    assert remote_refs(receiver, "hello", token) == {}
 
 
 def test_two_pushes_of_one_app_at_once_take_turns(receiver: Receiver, tmp_path: Path) -> None:

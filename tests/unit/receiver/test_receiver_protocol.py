@@ -232,14 +232,25 @@ def test_other_refs_are_refused_and_so_the_whole_push() -> None:
     main = RefUpdate(ZERO, A, "refs/heads/main")
     feature = RefUpdate(ZERO, A, "refs/heads/feature")
     tag = RefUpdate(ZERO, A, "refs/tags/v1")
-    decision = decide_push([main, feature, tag], PushPolicy(deploy_branches=("main",)), {})
+    off = PushPolicy(deploy_branches=("main",), review_apps=False)
+    decision = decide_push([main, feature, tag], off, {})
     assert decision.deploy is None
     assert [u for u, _ in decision.refused] == [feature, tag]
-    assert decision.refused[0][1] == (
-        "only the deploy branch (`main`) is taken; review apps are not built yet"
-    )
+    assert decision.refused[0][1] == "only the deploy branch (`main`) is taken; review apps are off"
+    assert decision.refused[1][1] == "only branches are taken (no tags or other refs)"
     both = decide_push([main, RefUpdate(ZERO, A, "refs/heads/master")], PushPolicy(), {})
-    assert [reason for _, reason in both.refused] == ["push one deploy branch at a time"] * 2
+    assert [reason for _, reason in both.refused] == ["push one branch at a time"] * 2
+    mixed = decide_push([main, feature], PushPolicy(), {})
+    assert [reason for _, reason in mixed.refused] == ["push one branch at a time"] * 2
+
+
+def test_another_branch_is_a_review_app_and_its_delete_destroys_it() -> None:
+    feature = RefUpdate(A, B, "refs/heads/feature")
+    taken = decide_push([feature], PushPolicy(), {feature.ref: False})  # a force push too
+    assert (taken.review, taken.deploy, taken.refused) == (feature, None, [])
+    gone = RefUpdate(A, ZERO, "refs/heads/feature")
+    deleted = decide_push([gone], PushPolicy(), {})
+    assert (deleted.review_delete, deleted.delete, deleted.refused) == (gone, None, [])
 
 
 def test_the_receiver_config_is_checked_with_its_place() -> None:
