@@ -54,12 +54,12 @@ class BodyTooLarge(Exception):  # noqa: N818
 class ReceiverServer(ThreadingHTTPServer):
     """The HTTP server: its configuration and its token store.
 
-    Request threads are not daemons and `server_close()` joins them, so a
-    receiver told to stop finishes the pushes it is running first.
+    It counts the requests being served, so a receiver told to stop waits for
+    those (a push mid-deploy) and not for idle keep-alive connections, which
+    a proxy in front may hold open for minutes.
     """
 
-    daemon_threads = False
-    block_on_close = True
+    daemon_threads = True
     allow_reuse_address = True
 
     def __init__(
@@ -74,7 +74,27 @@ class ReceiverServer(ThreadingHTTPServer):
         self.config = config
         self.store = store
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.stopping = False
+        self._busy = 0
+        self._idle = threading.Condition()
         config.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count one request as being served while it runs."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being served; False when one still is after `timeout`."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     @property
     def url(self) -> str:
@@ -97,7 +117,14 @@ class GitHandler(BaseHTTPRequestHandler):
         if self.path == "/healthz":
             self._health()
             return
-        self._serve()
+        self._serve_counted()
+
+    def _serve_counted(self) -> None:
+        if self.server.stopping:
+            self._refuse(503, "The receiver is stopping: push again in a moment.")
+            return
+        with self.server.serving():
+            self._serve()
 
     def _health(self) -> None:
         """200 while the receiver can read its tokens, else 503: no token is needed."""
@@ -115,7 +142,7 @@ class GitHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """Serve `git-receive-pack` and `git-upload-pack`."""
-        self._serve()
+        self._serve_counted()
 
     def _method_not_allowed(self) -> None:
         self._refuse(405, "Only GET and POST of git's smart protocol are served.")
@@ -390,11 +417,13 @@ def serve(
     host: str,
     port: int,
     on_ready: Callable[[str], None],
+    drain: float = 590,
 ) -> None:
     """Serve until interrupted or told to stop; `on_ready` gets the URL once the socket listens.
 
     SIGTERM (what Kubernetes sends a pod it stops) stops taking requests and
-    lets the running ones, a push mid-deploy among them, finish first.
+    lets the running ones, a push mid-deploy among them, finish first (for at
+    most `drain` seconds); idle connections are simply closed.
     """
     import signal
 
@@ -402,6 +431,7 @@ def serve(
 
     def stop(signum: int, frame: object) -> None:
         server.log("Stopping: no new requests; the running ones finish first.")
+        server.stopping = True
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     if threading.current_thread() is threading.main_thread():
@@ -409,5 +439,7 @@ def serve(
     on_ready(server.url)
     try:
         server.serve_forever()
+        if not server.wait_idle(drain):
+            server.log(f"Stopping with pushes still running after {drain:.0f} s.")
     finally:
         server.server_close()

@@ -88,7 +88,11 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     assert secret not in git(repo, home, "remote", "-v").stdout
 
     # No token, or a wrong one: 401 through the Ingress, nothing stored.
-    wrong = git(repo, home, *RESOLVE, "ls-remote", f"http://paas:paas_wrong@{HOST}/{app}.git")
+    stranger = tmp_path / "stranger"  # another user: a 401 must not touch our stored token
+    stranger.mkdir()
+    wrong = git(
+        stranger, stranger, *RESOLVE, "ls-remote", f"http://paas:paas_wrong@{HOST}/{app}.git"
+    )
     assert wrong.returncode != 0
     assert "401" in wrong.stderr or "Authentication failed" in wrong.stderr
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import threading
 import time
@@ -10,6 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -286,3 +288,17 @@ def test_unreadable_tokens_make_healthz_and_pushes_503_not_401(receiver: Receive
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 503, path
     assert any("cannot read the tokens" in line for line in receiver.log)
+
+
+def test_sigterm_does_not_wait_for_an_idle_keep_alive_connection(receiver: Receiver) -> None:
+    # A proxy in front (Traefik) keeps idle connections open; stopping must not wait for them.
+    assert receiver.process is not None
+    url = urlsplit(receiver.url)
+    idle = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    idle.request("GET", "/healthz")
+    assert idle.getresponse().read() == b"ok\n"  # the connection stays open (HTTP/1.1)
+    started = time.monotonic()
+    receiver.process.terminate()
+    assert receiver.process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 5
+    idle.close()
