@@ -72,6 +72,7 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     for args in (
         ("init", "-q", "-b", "main"),
         ("config", "--global", "credential.helper", "store"),
+        ("config", "http.curloptResolve", RESOLVE[1].partition("=")[2]),
         ("add", "-A"),
         ("commit", "-q", "-m", "first"),
     ):
@@ -96,7 +97,7 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     assert wrong.returncode != 0
     assert "401" in wrong.stderr or "Authentication failed" in wrong.stderr
 
-    pushed = push(repo, home, *RESOLVE, "paas", "main", timeout=900)
+    pushed = push(repo, home, "paas", "main", timeout=900)
     assert pushed.code == 0, pushed.text
     built = next(at for at, line in pushed.lines if line.startswith("remote: Building `"))
     assert pushed.ended - built > 5, pushed.text  # the build's lines came while it ran
@@ -115,14 +116,19 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     else:
         pytest.fail(f"the receiver did not come back: {found.stdout}", pytrace=False)
     first = git(repo, home, "rev-parse", "HEAD").stdout.strip()
+    deadline = time.monotonic() + 30  # the router follows the new pod's endpoint
     refs = git(repo, home, *RESOLVE, "ls-remote", "paas", "main")
+    while refs.returncode != 0 and "404 page not found" in refs.stderr:
+        assert time.monotonic() < deadline, refs.stderr
+        time.sleep(1)
+        refs = git(repo, home, *RESOLVE, "ls-remote", "paas", "main")
     assert refs.returncode == 0, refs.stderr
     assert refs.stdout.split()[0] == first
 
     app_py = repo / "app.py"
     app_py.write_text(app_py.read_text().replace("from python-flask</h1>", "from v2</h1>"))
     assert git(repo, home, "commit", "-q", "-am", "second").returncode == 0
-    again = push(repo, home, *RESOLVE, "paas", "main", timeout=900)
+    again = push(repo, home, "paas", "main", timeout=900)
     assert again.code == 0, again.text
     assert "remote: Deployed v2: Deploy " in again.text
     assert "Hello from v2" in wait_for_body(app, "Hello from v2")
@@ -151,7 +157,7 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
 
 
 def check_review_app(paas: Paas, app: str, review: str, repo: Path, home: Path) -> None:
-    refused = push(repo, home, *RESOLVE, "paas", "main:feature", timeout=300)
+    refused = push(repo, home, "paas", "main:feature", timeout=300)
     assert refused.code != 0
     assert f"review apps are off for `{app}`" in refused.text
     paas("receiver", "review-apps", "enable", "--app", app, check=True)
@@ -173,7 +179,7 @@ def check_review_app(paas: Paas, app: str, review: str, repo: Path, home: Path) 
     )
     assert git(repo, home, "add", "-A").returncode == 0
     assert git(repo, home, "commit", "-q", "-m", "review me").returncode == 0
-    pushed = push(repo, home, *RESOLVE, "paas", "feature", timeout=900)
+    pushed = push(repo, home, "paas", "feature", timeout=900)
     assert pushed.code == 0, pushed.text
     assert f"remote: Review app `{review}` of `{app}`." in pushed.text
     assert "remote: Config from app.json's review environment: GREETING, STAGE." in pushed.text
@@ -189,7 +195,7 @@ def check_review_app(paas: Paas, app: str, review: str, repo: Path, home: Path) 
     assert status == {"app": app, "enabled": True, "review_apps": [review]}
     assert "Howdy from v2" in wait_for_body(app, "Howdy from v2")  # the parent is untouched
 
-    deleted = push(repo, home, *RESOLVE, "paas", ":feature", timeout=300)
+    deleted = push(repo, home, "paas", ":feature", timeout=300)
     assert deleted.code == 0, deleted.text
     assert f"remote: Destroyed review app `{review}`." in deleted.text
     deadline = time.monotonic() + 120
