@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,15 @@ class Receiver:
     def remote(self, app: str, token: str | None) -> str:
         host = self.url.removeprefix("http://")
         return f"http://paas:{token}@{host}/{app}.git" if token else f"{self.url}/{app}.git"
+
+    def logged(self, text: str, timeout: float = 10) -> bool:
+        """Whether a line of the receiver's log holds `text` within `timeout` (it is read by a thread)."""
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.log):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def pipeline_events(self) -> list[tuple[str, str, float]]:
         if not self.pipeline_log.exists():

@@ -287,7 +287,7 @@ def test_unreadable_tokens_make_healthz_and_pushes_503_not_401(receiver: Receive
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 503, path
-    assert any("cannot read the tokens" in line for line in receiver.log)
+    assert receiver.logged("cannot read the tokens"), receiver.log
 
 
 def test_sigterm_does_not_wait_for_an_idle_keep_alive_connection(receiver: Receiver) -> None:
