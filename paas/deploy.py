@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from paas.errors import PaasError, RolloutError
@@ -136,58 +136,100 @@ def deploy(
         if record is None:
             assert last is not None  # nothing changed, so there is a release
             return Outcome(last, app_url(settings, app_name), unchanged=True)
-        app = record.app
-        release = record.release()
-        objects = render(app, release, settings)
+        objects = render(record.app, record.release(), settings)
         check_hosts(kube, app_name, namespace, objects)
         lock.check("recording the release")
         save_release(kube, namespace, record, objects, create=True)
         events.info(f"Release {record.name}: {record.description}")
-        try:
-            _roll_out(kube, namespace, app, release, objects, record, events, lock, timeout=timeout)
-        except (RolloutError, KeyboardInterrupt) as failure:
-            _fail(kube, namespace, record, failure)
-            if lock.lost:  # another operation owns the app now: roll nothing back
-                raise _lost(lock, "the rollout failed", record) from failure
-            target = (
-                _rollback(kube, namespace, last, events, app_name)
-                if (rollback and last is not None)
-                else ""
+        with _naming(record):
+            return _carry_out(
+                kube,
+                settings,
+                app_name,
+                namespace,
+                record,
+                objects,
+                history,
+                last,
+                events,
+                lock,
+                rollback=rollback,
+                timeout=timeout,
             )
-            if isinstance(failure, RolloutError) and target:
-                failure.hint = f"Rolled back to {target}, which is serving again. {failure.hint}"
-            raise
-        except LockLostError as failure:
-            _fail(kube, namespace, record, failure)
-            raise _lost(lock, failure.doing, record) from None
-        except Exception as failure:
-            _fail(kube, namespace, record, failure)
-            raise
-        try:
-            lock.check("marking the release succeeded")
-        except LockLostError as failure:
-            _fail(kube, namespace, record, failure)
-            raise _lost(lock, failure.doing, record) from None
-        record.status = "succeeded"
-        save_release(kube, namespace, record)
-        kube.merge_patch(
-            "v1",
-            "Namespace",
-            None,
-            namespace,
-            {"metadata": {"annotations": {"paas.dev/current-release": record.name}}},
+
+
+@contextlib.contextmanager
+def _naming(record: ReleaseRecord) -> Iterator[None]:
+    """Errors from here on name the release they failed (`--json` reports it)."""
+    try:
+        yield
+    except PaasError as error:
+        error.release = error.release or record.name
+        raise
+
+
+def _carry_out(
+    kube: Kube,
+    settings: ClusterSettings,
+    app_name: str,
+    namespace: str,
+    record: ReleaseRecord,
+    objects: list[Obj],
+    history: list[ReleaseRecord],
+    last: ReleaseRecord | None,
+    events: Events,
+    lock: AppLock,
+    *,
+    rollback: bool,
+    timeout: float,
+) -> Outcome:
+    """Roll out the recorded `record`, mark how it went, roll back on failure."""
+    app = record.app
+    release = record.release()
+    try:
+        _roll_out(kube, namespace, app, release, objects, record, events, lock, timeout=timeout)
+    except (RolloutError, KeyboardInterrupt) as failure:
+        _fail(kube, namespace, record, failure)
+        if lock.lost:  # another operation owns the app now: roll nothing back
+            raise _lost(lock, "the rollout failed", record) from failure
+        target = (
+            _rollback(kube, namespace, last, events, app_name)
+            if (rollback and last is not None)
+            else ""
         )
-        _prune_history(kube, namespace, app_name, [*history, record], settings.history)
-        postdeploy = [
-            o
-            for o in objects
-            if o["kind"] == "Job"
-            and o["metadata"]["labels"].get("paas.dev/process") == "postdeploy"
-        ]
-        for job in postdeploy:
-            events.info("Running the postdeploy script...")
-            run_job(kube, job, on_line=events.release_line)
-        return Outcome(record, app_url(settings, app_name))
+        if isinstance(failure, RolloutError) and target:
+            failure.hint = f"Rolled back to {target}, which is serving again. {failure.hint}"
+        raise
+    except LockLostError as failure:
+        _fail(kube, namespace, record, failure)
+        raise _lost(lock, failure.doing, record) from None
+    except Exception as failure:
+        _fail(kube, namespace, record, failure)
+        raise
+    try:
+        lock.check("marking the release succeeded")
+    except LockLostError as failure:
+        _fail(kube, namespace, record, failure)
+        raise _lost(lock, failure.doing, record) from None
+    record.status = "succeeded"
+    save_release(kube, namespace, record)
+    kube.merge_patch(
+        "v1",
+        "Namespace",
+        None,
+        namespace,
+        {"metadata": {"annotations": {"paas.dev/current-release": record.name}}},
+    )
+    _prune_history(kube, namespace, app_name, [*history, record], settings.history)
+    postdeploy = [
+        o
+        for o in objects
+        if o["kind"] == "Job" and o["metadata"]["labels"].get("paas.dev/process") == "postdeploy"
+    ]
+    for job in postdeploy:
+        events.info("Running the postdeploy script...")
+        run_job(kube, job, on_line=events.release_line)
+    return Outcome(record, app_url(settings, app_name))
 
 
 def _lost(lock: AppLock, doing: str, record: ReleaseRecord) -> LockLostError:

@@ -45,14 +45,20 @@ def run_checks(context: str | None) -> list[Check]:
     kube_holder: list[Kube] = []
 
     def kubeconfig() -> str:
+        import os
+
+        from paas.kube import ENV_KUBECONFIG
+
         kube_holder.append(Kube(context))
-        return f"context `{context or 'current'}` loaded"
+        given = f" from `{ENV_KUBECONFIG}`" if os.environ.get(ENV_KUBECONFIG, "").strip() else ""
+        return f"context `{context or 'current'}` loaded{given}"
 
     checks.append(
         _run(
             "kubeconfig",
             kubeconfig,
-            "Set `KUBECONFIG` to your cluster's kubeconfig, or pass `--context`.",
+            "Set `KUBECONFIG` (or `PAAS_KUBECONFIG`: a path or the content) to your "
+            "cluster's kubeconfig, or pass `--context`.",
         )
     )
     if not checks[-1].ok:

@@ -41,6 +41,8 @@ class PaasError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILURE
     kind: str = "error"
+    #: The release the failing change had recorded (`v7`), when it got that far.
+    release: str | None = None
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)

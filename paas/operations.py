@@ -386,10 +386,15 @@ def destroy_app(session: Session, app: str) -> None:
         session.kube.delete("v1", "Namespace", None, build_namespace(namespace))
 
 
-def process_status(session: Session, app: str) -> list[dict[str, Any]]:
-    """Each process type: desired and ready replicas, release, and each pod's state."""
+def process_status(
+    session: Session, app: str, live: ReleaseRecord | None = None
+) -> list[dict[str, Any]]:
+    """Each process type: desired and ready replicas, release, and each pod's state.
+
+    `live` is the app's current release when the caller has read it already.
+    """
     namespace = session.settings.namespace(app)
-    live = session.current(app)
+    live = live or session.current(app)
     selector = f"paas.dev/app={app},app.kubernetes.io/managed-by=paas"
     deployments = {
         d["metadata"]["labels"].get("paas.dev/process"): d

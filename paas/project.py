@@ -69,8 +69,11 @@ class Project:
         """The directory that is built: `build.path` in the app directory."""
         return self.path / self.spec.build.path
 
-    def deploy(self, image: str) -> Change:
-        """The change a push of this directory with `image` (by digest) asks for."""
+    def deploy(self, image: str, *, source: str = "") -> Change:
+        """The change a push of this directory with `image` (by digest) asks for.
+
+        `source` says where a prebuilt image came from (`image REF`); "" for a build.
+        """
         return Change(
             "deploy",
             describe_deploy(self.commit, image),
@@ -78,6 +81,7 @@ class Project:
             image=image,
             image_kind=self.spec.image_kind,
             commit=self.commit,
+            source=source,
         )
 
 

@@ -67,6 +67,7 @@ class ReleaseRecord(BaseModel):
     image: str
     image_kind: ImageKind = "cnb"
     commit: str = ""
+    source: str = ""  # where the image came from when not built here: a tag, a promotion
     author: str = ""
     created: str = ""  # RFC 3339, UTC
     status: Status = "pending"
@@ -118,6 +119,9 @@ class Change:
         image: The new image, by digest; None keeps it.
         image_kind: What the new image is; None keeps it.
         commit: The git commit the image was built from; None keeps it.
+        source: Where the image came from when it was not built from the source
+            (`image registry.example.com/api:1.2`, `promoted from staging v7`);
+            "" for a build, None keeps it.
         config: The new config vars, all of them; None keeps them.
         restart_pods: False when the change is known not to touch the pods (a
             scale, a domain); their release is then kept even if the spec changed.
@@ -133,6 +137,7 @@ class Change:
     image: str | None = None
     image_kind: ImageKind | None = None
     commit: str | None = None
+    source: str | None = None
     config: dict[str, str] | None = None
     restart_pods: bool = True
     rebase: Callable[[ReleaseRecord], Change] | None = None
@@ -213,6 +218,7 @@ def next_release(
         image=image,
         image_kind=change.image_kind or (last.image_kind if last else "cnb"),
         commit=commit,
+        source=change.source if change.source is not None else (last.source if last else ""),
         author=author,
         created=now,
         pod_version=pod_version,
@@ -320,6 +326,7 @@ def rollback_change(target: ReleaseRecord, live: ReleaseRecord | None) -> Change
         image=target.image,
         image_kind=target.image_kind,
         commit=target.commit,
+        source=target.source,
         config=target.config,
     )
 

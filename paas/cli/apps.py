@@ -28,11 +28,12 @@ def apps(
     from paas.console import get_console
     from paas.kube.api import Kube
     from paas.operations import apps_with_reviews, list_apps
+    from paas.schemas import document
 
     console = get_console()
     rows = list_apps(Kube(context))
     if json_output:
-        console.data(rows)
+        console.data(document("apps", {"apps": rows}))
         return
     if not rows:
         console.info("No apps yet: create one with `paas apps create NAME` or `paas push`.")
@@ -95,13 +96,16 @@ def info(
         "namespace": current.settings.namespace(name),
         "release": live.name,
         "image": live.image,
+        "source": live.source,
         "deployed_by": live.author,
         "deployed_at": live.created,
         "processes": {p.name: p.replicas for p in live.app.processes.values()},
         "domains": list(live.app.domains),
     }
     if json_output:
-        console.data(data)
+        from paas.schemas import document
+
+        console.data(document("apps info", data))
         return
     console.fields(
         [

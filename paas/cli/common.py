@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import TracebackType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from paas.console import Console
     from paas.deploy import Outcome
     from paas.operations import Session
+    from paas.results import Steps
 
 ContextOption = Annotated[
     str | None,
@@ -100,3 +102,65 @@ def print_outcome(console: Console, outcome: Outcome, verb: str) -> None:
         console.success(f"Nothing changed: {outcome.record.name} is current. {outcome.url}")
         return
     console.success(f"{verb} {outcome.record.name}: {outcome.record.description}. {outcome.url}")
+
+
+class ChangeReport:
+    """How push, promote and rollback end: a line for people, or one JSON object.
+
+    With `--json`, the object (schema `CHANGE`) is printed also when the command
+    fails with a PaasError, before the error's own lines on stderr and its exit
+    code; nothing else is printed on stdout.
+
+    Use as `with ChangeReport("push", app, json_output) as report: ...
+    report.done(outcome, "Deployed")`; `report.steps.start("build")` times a step.
+    """
+
+    def __init__(self, command: str, app: str, json_output: bool) -> None:
+        from paas.results import Steps
+
+        self.command = command
+        self.app = app
+        self.json = json_output
+        self.image: str | None = None  # the image by digest, once known
+        self.extra: dict[str, Any] = {}
+        self.steps: Steps = Steps()
+
+    def __enter__(self) -> ChangeReport:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        from paas.errors import PaasError
+
+        if self.json and isinstance(error, PaasError):
+            from paas.console import get_console
+            from paas.results import change_result
+
+            get_console().data(
+                change_result(
+                    self.command,
+                    self.app,
+                    self.steps,
+                    error=error,
+                    image=self.image,
+                    extra=self.extra,
+                )
+            )
+
+    def done(self, outcome: Outcome, verb: str) -> None:
+        """Report a change that went through."""
+        from paas.console import get_console
+
+        console = get_console()
+        if not self.json:
+            print_outcome(console, outcome, verb)
+            return
+        from paas.results import change_result
+
+        console.data(
+            change_result(self.command, self.app, self.steps, outcome=outcome, extra=self.extra)
+        )

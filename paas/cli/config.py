@@ -26,15 +26,23 @@ def config(
             help="Print KEY=VALUE lines, quoted for a shell (to `source` or copy into .env).",
         ),
     ] = False,
+    reveal: Annotated[
+        bool,
+        typer.Option("--reveal", help="With --json: include the values (secrets: mind the log)."),
+    ] = False,
     context: ContextOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Show the app's config vars.
 
+    With `--json`, the values are null unless `--reveal` is given, so a CI log
+    or an agent never sees them by accident.
+
     \b
     Example:
       paas config
       paas config --shell > .env
+      paas config --json            # names only
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -47,7 +55,10 @@ def config(
     name = app_name(app)
     values = session(context).current(name).config
     if json_output:
-        console.data(dict(sorted(values.items())))
+        from paas.schemas import document
+
+        shown = {k: (v if reveal else None) for k, v in sorted(values.items())}
+        console.data(document("config", {"app": name, "redacted": not reveal, "config": shown}))
     elif shell:
         for key, value in sorted(values.items()):
             console.line(f"{key}={shlex.quote(value)}")

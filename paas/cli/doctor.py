@@ -81,7 +81,13 @@ def doctor(
 
     checks = run_checks(context)
     if json_output:
-        console.data([c.__dict__ for c in checks])
+        from paas.schemas import document
+
+        console.data(
+            document(
+                "doctor", {"ok": all(c.ok for c in checks), "checks": [vars(c) for c in checks]}
+            )
+        )
     else:
         console.table(
             ["CHECK", "OK", "DETAIL"],

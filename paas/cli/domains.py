@@ -36,7 +36,9 @@ def domains(
     live = current.current(name)
     hosts = [current.settings.app_host(name), *live.app.domains]
     if json_output:
-        console.data({"default": hosts[0], "custom": hosts[1:]})
+        from paas.schemas import document
+
+        console.data(document("domains", {"app": name, "default": hosts[0], "custom": hosts[1:]}))
         return
     console.table(
         ["DOMAIN", "KIND"], [[h, "default" if i == 0 else "custom"] for i, h in enumerate(hosts)]

@@ -12,7 +12,9 @@ AppOption = Annotated[
     typer.Option(
         "--app",
         "-a",
-        help="App name. Default: `name` in paas.yaml, else the directory name.",
+        help="App name (its namespace is the app's). Default: `name` in paas.yaml, "
+        "else the directory name.",
+        envvar="PAAS_APP",
         show_default=False,
     ),
 ]

@@ -36,9 +36,13 @@ def ps(
 
     console = get_console()
     name = app_name(app)
-    rows = process_status(session(context), name)
+    current = session(context)
+    live = current.current(name)
+    rows = process_status(current, name, live)
     if json_output:
-        console.data(rows)
+        from paas.schemas import document
+
+        console.data(document("ps", {"app": name, "release": live.name, "processes": rows}))
         return
     for row in rows:
         console.line(

@@ -57,34 +57,38 @@ def push(
       paas push --image registry.example.com/api@sha256:...   # CI: deploy a built image
     """
     from paas.build import build_unless_published
-    from paas.cli.common import print_outcome, session
+    from paas.cli.common import ChangeReport, session
     from paas.console import get_console
     from paas.project import Project
     from paas.registry import resolve_digest
     from paas.render import check_policy
 
     console = get_console()
-    project = Project.read(path, name=app, prebuilt=image is not None)
-    current = session(context, timeout=timeout, lock_wait=wait_lock)
-    check_policy(project.spec, current.settings)  # before a build, not after it
-    if image is not None:
-        ref = resolve_digest(image, insecure=current.settings.insecure_registry)
-    else:
-        ref = build_unless_published(
-            project,
-            current.settings,
-            strategy=strategy,
-            kube=current.kube,
-            on_info=console.info,
-            on_line=lambda line: console.info(f"  build | {line}"),
-        )
-    outcome = current.deploy(project.name, project.deploy(ref), rollback=not no_rollback)
-    if json_output:
-        console.data(
-            {**outcome.record.summary(), "url": outcome.url, "unchanged": outcome.unchanged}
-        )
-        return
-    print_outcome(console, outcome, "Deployed")
+    with ChangeReport("push", app or "", json_output) as report:
+        project = Project.read(path, name=app, prebuilt=image is not None)
+        report.app = project.name
+        current = session(context, timeout=timeout, lock_wait=wait_lock)
+        check_policy(project.spec, current.settings)  # before a build, not after it
+        if image is not None:
+            report.steps.start("resolve")
+            ref = resolve_digest(image, insecure=current.settings.insecure_registry)
+            source = "" if image == ref else f"image {image}"
+        else:
+            report.steps.start("build")
+            ref = build_unless_published(
+                project,
+                current.settings,
+                strategy=strategy,
+                kube=current.kube,
+                on_info=console.info,
+                on_line=lambda line: console.info(f"  build | {line}"),
+            )
+            source = ""
+        report.image = ref
+        report.steps.start("deploy")
+        change = project.deploy(ref, source=source)
+        outcome = current.deploy(project.name, change, rollback=not no_rollback)
+        report.done(outcome, "Deployed")
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,11 @@ def releases(
     name = app_name(app)
     history = list(reversed(session(context).history(name)))
     if json_output:
-        console.data([r.summary() for r in history])
+        from paas.schemas import document
+
+        console.data(
+            document("releases", {"app": name, "releases": [r.summary() for r in history]})
+        )
         return
     if not history:
         console.info(f"`{name}` has no releases yet: deploy it with `paas push`.")
@@ -75,7 +79,9 @@ def info(
     name = app_name(app)
     record = find_release(session(context).history(name), name, version)
     if json_output:
-        console.data(record.summary())
+        from paas.schemas import document
+
+        console.data(document("releases info", {"app": name, "release": record.summary()}))
         return
     console.fields(
         [
@@ -108,6 +114,7 @@ def rollback(
     timeout: TimeoutOption = 300,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
+    json_output: JsonOption = False,
 ) -> None:
     """Roll back to an earlier release's image AND config, as a new release.
 
@@ -117,14 +124,15 @@ def rollback(
       paas rollback v3
     """
     from paas.arguments import release_version
-    from paas.cli.common import app_name, print_outcome, session
-    from paas.console import get_console
+    from paas.cli.common import ChangeReport, app_name, session
     from paas.operations import rollback as roll_back
 
-    version = release_version(release) if release is not None else None
-    name = app_name(app)
-    outcome = roll_back(session(context, timeout=timeout, lock_wait=wait_lock), name, version)
-    print_outcome(get_console(), outcome, "Rolled back:")
+    with ChangeReport("rollback", app or "", json_output) as report:
+        version = release_version(release) if release is not None else None
+        report.app = name = app_name(app)
+        report.steps.start("deploy")
+        outcome = roll_back(session(context, timeout=timeout, lock_wait=wait_lock), name, version)
+        report.done(outcome, "Rolled back:")
 
 
 def register(app: typer.Typer) -> None:

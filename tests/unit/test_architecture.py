@@ -28,11 +28,14 @@ PURE = {
     "diagnosis",
     "arguments",
     "rights",
+    "schemas",
 }
 # What each part may import, beside itself and the pure core.
 ALLOWED: dict[str, set[str]] = {
     **{name: set() for name in PURE},
     "registry": set(),
+    "registry_copy": {"registry"},
+    "results": set(),
     "console": set(),
     "kube": set(),
     "build": {"kube", "registry"},
@@ -41,6 +44,8 @@ ALLOWED: dict[str, set[str]] = {
     "doctor": {"kube", "build", "registry"},
     "scaffold": set(),
     "project": {"kube", "build", "deploy", "registry"},
+    # A promotion is a change of one app made from another's release.
+    "promote": {"deploy", "operations", "registry_copy"},
     # The git receiver runs the one pipeline of `paas push` (project, build, operations).
     "receiver": {"console", "project", "build", "deploy", "operations", "kube", "registry"},
     "cli": {"*"},
