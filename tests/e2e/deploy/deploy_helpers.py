@@ -8,6 +8,7 @@ does, and check what the Ingress serves.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -51,6 +52,8 @@ class Paas:
                 f"{result.stderr}",
                 pytrace=False,
             )
+        if "--json" in args:
+            check_json(args, result)
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
@@ -90,3 +93,36 @@ class Images:
 
     v1: str
     v2: str
+
+
+def check_json(args: tuple[str, ...], result: subprocess.CompletedProcess[str]) -> None:
+    """Every `--json` document a reporting command prints holds to its schema (docs/json.md).
+
+    Change commands (push, promote, rollback) print theirs also when they fail.
+    """
+    import jsonschema
+
+    from paas.schemas import SCHEMAS
+
+    words = [a for a in args if not a.startswith("-")]
+    command = " ".join(words[:2]) if " ".join(words[:2]) in SCHEMAS else (words or [""])[0]
+    if command not in SCHEMAS or not (
+        result.returncode == 0 or SCHEMAS[command].get("properties", {}).get("failure")
+    ):
+        return
+    if not result.stdout.strip() and result.returncode != 0:
+        return  # refused before the command began (a usage error): nothing to print
+    try:
+        document = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(
+            f"paas {' '.join(args)} --json printed more than one JSON document:\n{result.stdout}",
+            pytrace=False,
+        )
+    try:
+        jsonschema.validate(document, SCHEMAS[command])
+    except jsonschema.ValidationError as error:
+        pytest.fail(
+            f"paas {' '.join(args)}: its JSON breaks schema `{command}`: {error.message}",
+            pytrace=False,
+        )

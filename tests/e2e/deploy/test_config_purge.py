@@ -49,9 +49,9 @@ def test_unset_purge_removes_the_value_from_every_release(
     # A rollback to a purged release runs without the key, and serves.
     back = paas("rollback", "v2", "--app", app)
     assert back.returncode == 0, back.stdout + back.stderr
-    assert json.loads(paas("config", "--app", app, "--json", check=True).stdout) == {
-        "GREETING": "Hi"
-    }
+    assert json.loads(paas("config", "--app", app, "--json", "--reveal", check=True).stdout)[
+        "config"
+    ] == {"GREETING": "Hi"}
     wait_for_body(app, "greeting=Hi")
     again = paas("config", "unset", "TOKEN", "--purge", "--app", app)
     assert again.returncode == 0, again.stderr

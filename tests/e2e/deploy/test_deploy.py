@@ -31,7 +31,7 @@ def manifest(app_dir: Path, data: dict[str, object]) -> None:
 
 def releases(paas: Paas, app: str) -> list[dict[str, object]]:
     result = paas("releases", "--app", app, "--json", check=True)
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)["releases"]  # type: ignore[no-any-return]
 
 
 def test_push_release_config_rollback(paas: Paas, images: Images, app_dir: Path, app: str) -> None:
@@ -70,7 +70,7 @@ def test_push_release_config_rollback(paas: Paas, images: Images, app_dir: Path,
     assert back.returncode == 0, back.stderr
     body = wait_for_body(app, "release=v4")
     assert "greeting=Hello" in body  # v1's image AND v1's (empty) config
-    info = json.loads(paas("releases", "info", "v4", "--app", app, "--json").stdout)
+    info = json.loads(paas("releases", "info", "v4", "--app", app, "--json").stdout)["release"]
     assert info["description"] == "Rollback to v1"
     assert info["config_keys"] == []
 
@@ -81,7 +81,9 @@ def test_scale_and_ps(paas: Paas, images: Images, app_dir: Path, app: str) -> No
     assert push(paas, app_dir, app, images.v1).returncode == 0
     scaled = paas("ps", "scale", "web=3", "worker=0", "--app", app)
     assert scaled.returncode == 0, scaled.stderr
-    rows = {r["process"]: r for r in json.loads(paas("ps", "--app", app, "--json").stdout)}
+    status = json.loads(paas("ps", "--app", app, "--json").stdout)
+    assert status["release"] == "v1"
+    rows = {r["process"]: r for r in status["processes"]}
     assert (rows["web"]["desired"], rows["web"]["ready"]) == (3, 3)
     assert [p["state"] for p in rows["web"]["pods"]].count("up") == 3
     assert rows["worker"]["desired"] == 0
@@ -213,7 +215,9 @@ def test_two_config_changes_by_one_person_take_turns_and_keep_both(
     assert a.returncode == 0, out_a
     assert b.returncode == 0, out_b
     assert "Waiting for e2e@paas.test (config " in out_a + out_b
-    config = json.loads(paas("config", "--json", "--app", app, check=True).stdout)
+    config = json.loads(paas("config", "--json", "--reveal", "--app", app, check=True).stdout)[
+        "config"
+    ]
     assert config["FIRST"] == "1"
     assert config["SECOND"] == "2"
     history = releases(paas, app)
@@ -233,9 +237,12 @@ def test_domains_and_apps(paas: Paas, images: Images, app_dir: Path, app: str) -
         )
     assert "release=v1" in response.text  # no restart: the pods still run v1
     listed = json.loads(paas("domains", "--app", app, "--json").stdout)
-    assert listed == {"default": f"{app}.localhost", "custom": [f"www.{app}.example.com"]}
+    assert (listed["default"], listed["custom"]) == (
+        f"{app}.localhost",
+        [f"www.{app}.example.com"],
+    )
     assert paas("domains", "remove", f"www.{app}.example.com", "--app", app).returncode == 0
-    names = [a["name"] for a in json.loads(paas("apps", "--json").stdout)]
+    names = [a["name"] for a in json.loads(paas("apps", "--json").stdout)["apps"]]
     assert app in names
     info = json.loads(paas("apps", "info", "--app", app, "--json").stdout)
     assert info["release"] == "v3"
@@ -277,7 +284,7 @@ def test_doctor_checks_what_a_push_needs(paas: Paas, builder: str) -> None:
     del builder  # the paas builder is in the registry
     result = paas("doctor", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
-    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert list(checks) == [
         "kubeconfig",
         "cluster",

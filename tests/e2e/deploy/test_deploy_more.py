@@ -221,7 +221,7 @@ def test_diff_shows_changes_and_redacts_config(
     assert re.search(r"^\+\s+TIER: \(redacted [0-9a-f]{8}\)$", text, re.M), text
     as_json = paas("diff", str(app_dir), "--app", app, "--json")
     assert as_json.returncode == 0, as_json.stderr
-    objects = {change["object"] for change in json.loads(as_json.stdout)}
+    objects = {change["object"] for change in json.loads(as_json.stdout)["changes"]}
     assert {f"Deployment/{app}-web", f"Secret/{app}-config-v3"} <= objects
     for output in (changed, as_json):
         everything = output.stdout + output.stderr
@@ -290,7 +290,9 @@ def test_config_restart_rollback_and_logs(
     assert "Released v3: Unset GREETING." in unset.stderr
     assert "greeting=Hello" in wait_for_body(app, "release=v3")
     assert paas("config", "get", "GREETING", "--app", app).returncode == 11
-    assert json.loads(paas("config", "--json", "--app", app).stdout) == {"NOTE": tricky}
+    shown = json.loads(paas("config", "--json", "--reveal", "--app", app).stdout)
+    assert shown["config"] == {"NOTE": tricky}
+    assert json.loads(paas("config", "--json", "--app", app).stdout)["config"] == {"NOTE": None}
     assert paas("config", "unset", "GREETING", "--app", app).returncode == 11
 
     # ps restart: new pods, same release, no new release.

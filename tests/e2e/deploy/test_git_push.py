@@ -83,7 +83,7 @@ def test_git_push_builds_in_the_cluster_deploys_and_a_crash_leaves_the_branch(
     refs = git(repo, home, "ls-remote", remote, "main").stdout.split()
     assert refs[0] == first
     assert "Hello from python-flask" in wait_for_body(app, "Hello from python-flask")
-    history = json.loads(paas("releases", "--app", app, "--json", check=True).stdout)
+    history = json.loads(paas("releases", "--app", app, "--json", check=True).stdout)["releases"]
     assert [(r["version"], r["status"]) for r in history] == [
         ("v2", "failed"),
         ("v1", "succeeded"),

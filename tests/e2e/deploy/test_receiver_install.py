@@ -132,7 +132,7 @@ def test_git_push_over_the_ingress_to_the_receiver_in_the_cluster(
     assert again.code == 0, again.text
     assert "remote: Deployed v2: Deploy " in again.text
     assert "Hello from v2" in wait_for_body(app, "Hello from v2")
-    history = json.loads(paas("releases", "--app", app, "--json", check=True).stdout)
+    history = json.loads(paas("releases", "--app", app, "--json", check=True).stdout)["releases"]
     assert [(r["version"], r["status"]) for r in history] == [
         ("v2", "succeeded"),
         ("v1", "succeeded"),
@@ -185,7 +185,7 @@ def check_review_app(paas: Paas, app: str, review: str, repo: Path, home: Path) 
     assert "remote: Config from app.json's review environment: GREETING, STAGE." in pushed.text
     page = wait_for_body(review, "stage=review")
     assert "Howdy from v2" in page
-    listed = json.loads(paas("apps", "--json", check=True).stdout)
+    listed = json.loads(paas("apps", "--json", check=True).stdout)["apps"]
     assert any(r["name"] == review and r["review_of"] == app for r in listed), listed
     table = paas("apps", check=True).stdout
     assert f"  {review} (review)" in table
