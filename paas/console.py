@@ -20,7 +20,9 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -146,6 +148,91 @@ class Console:
         if error.hint:
             self._say(error.hint, "hint", "hint: " if self.plain else "  ")
 
+    @property
+    def live(self) -> bool:
+        """Whether stderr can show a spinner: rich output to a terminal, CI unset."""
+        return not self.plain and not os.environ.get("CI") and _isatty(self.err)
+
+    @contextmanager
+    def step(
+        self,
+        label: str,
+        *,
+        start: str | None = None,
+        done: str | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> Iterator[None]:
+        """A step with its elapsed time: `start` (default "LABEL..."), then "DONE in 12.3 s".
+
+        On a terminal a spinner (``Building (12.3 s)``) stays below the lines
+        printed meanwhile; without one (or with `CI` set) there is one line when
+        the step starts and one when it ends, nothing redrawn. A failure says
+        "LABEL failed after 12.3 s" and the error rises. `say` prints the lines
+        (default: `info` and `success`), e.g. to a `git push` client.
+
+        Example:
+            with console.step("Releasing", done="Released"):
+                run_release_phase()
+        """
+        began = time.monotonic()
+        (say or self.info)(start or f"{label}...")
+        live = None
+        if self.live:
+            from rich.live import Live
+
+            live = Live(
+                _Elapsed(label, began),
+                console=self._rich(err=True),
+                refresh_per_second=8,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            live.start()
+        try:
+            yield
+        except BaseException:
+            if live is not None:
+                live.stop()
+                live = None
+            (say or self.info)(f"{label} failed after {time.monotonic() - began:.1f} s")
+            raise
+        finally:
+            if live is not None:
+                live.stop()
+        (say or self.success)(f"{done or label} in {time.monotonic() - began:.1f} s")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A collapsible group of the CI job's log around the lines printed meanwhile.
+
+        GitHub Actions (``GITHUB_ACTIONS=true``): ``::group::TITLE`` and
+        ``::endgroup::``. GitLab CI (``GITLAB_CI=true``): its section markers, the
+        only escape codes paas prints in CI. Elsewhere nothing. On stderr, so that
+        stdout stays one JSON document with `--json`.
+        """
+        name = re.sub(r"[^a-z0-9_.-]", "_", title.lower())
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            print(f"::group::{sanitise(title)}", file=self.err, flush=True)
+            end = "::endgroup::"
+        elif os.environ.get("GITLAB_CI") == "true":
+            print(
+                f"\x1b[0Ksection_start:{int(time.time())}:{name}[collapsed=true]\r\x1b[0K"
+                f"{sanitise(title)}",
+                file=self.err,
+                flush=True,
+            )
+            end = ""
+        else:
+            yield
+            return
+        try:
+            yield
+        finally:
+            if not end:
+                end = f"\x1b[0Ksection_end:{int(time.time())}:{name}\r\x1b[0K"
+            print(end, file=self.err, flush=True)
+
     def _data(self, text: str) -> str:
         return sanitise(text) if self.terminal else text
 
@@ -203,6 +290,23 @@ class Console:
         width = max((len(k) for k, _ in pairs), default=0)
         for key, value in pairs:
             self.line(f"{(key + ':').ljust(width + 1)} {value}")
+
+
+class _Elapsed:
+    """A spinner with a step's label and the seconds since it began, redrawn by rich."""
+
+    def __init__(self, label: str, began: float) -> None:
+        from rich.spinner import Spinner
+
+        self.label = label
+        self.began = began
+        self.spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self) -> Any:
+        from rich.text import Text
+
+        self.spinner.update(text=Text(f"{self.label} ({time.monotonic() - self.began:.1f} s)"))
+        return self.spinner
 
 
 _current: Console | None = None

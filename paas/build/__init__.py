@@ -113,16 +113,38 @@ def build_app(
     env: Mapping[str, str] | None = None,
     clear_cache: bool = False,
     kube: Kube | None = None,
+    on_info: OutputLine | None = None,
+    announce: str | None = None,
 ) -> BuildResult:
     """Carry out `plan` for the app directory `path`.
 
     A `cluster` build runs in the cluster of `kube` (default: the current
-    kubeconfig context).
+    kubeconfig context). The tools' lines reach `on_line` through
+    `paas.build.output`: the buildpacks' lines shown, the lifecycle's hidden
+    unless verbose, every line in the full build log. `announce` (default
+    "Building `IMAGE` (STRATEGY)...") and "Built in 12.3 s" go to `on_info`
+    (default: the console), with a spinner on a terminal.
 
     Raises:
         BuildError: the build failed; the message names the step and the fix.
         RegistryError: credentials are incomplete or the registry refused them.
     """
+    from paas.build.output import presented
+
+    start = announce or f"Building `{plan.image}` ({plan.strategy})..."
+    with presented(plan.app, on_line, start=start, say=on_info) as shown:
+        return _carry_out(path, plan, on_line=shown, env=env, clear_cache=clear_cache, kube=kube)
+
+
+def _carry_out(
+    path: Path,
+    plan: BuildPlan,
+    *,
+    on_line: OutputLine,
+    env: Mapping[str, str] | None,
+    clear_cache: bool,
+    kube: Kube | None,
+) -> BuildResult:
     from paas.build.credentials import registry_auth_env
 
     environ = dict(os.environ if env is None else env)
@@ -262,5 +284,4 @@ def build_unless_published(
     if ref:
         on_info(f"Source unchanged since `{plan.image}`: not rebuilding.")
         return ref
-    on_info(f"Building `{plan.image}` ({plan.strategy})...")
-    return build_app(project.path, plan, on_line=on_line, kube=kube).image
+    return build_app(project.path, plan, on_line=on_line, kube=kube, on_info=on_info).image

@@ -74,6 +74,15 @@ def build(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; build nothing.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show every line the build tools print, the lifecycle's own too "
+            "(also `PAAS_VERBOSE=1`). Every line is always in the full build log.",
+        ),
+    ] = False,
     settings: SettingsOption = None,
     context: ContextOption = None,
     json_output: JsonOption = False,
@@ -91,6 +100,12 @@ def build(
     local defaults, and it says so. `--strategy cluster` needs no local
     daemon: the build runs in a pod of that cluster.
 
+    The build shows the buildpacks' lines (`----->` and their details), or a
+    Dockerfile's `STEP n/m:` lines, and hides the lifecycle's own unless
+    `--verbose`; every line goes to a full build log under
+    `$XDG_CACHE_HOME/paas/logs/`, whose path and last lines a failed build
+    prints.
+
     \b
     Example:
       paas build
@@ -104,6 +119,10 @@ def build(
     from paas.project import Project
 
     console = get_console()
+    if verbose:
+        from paas.build.output import set_verbose
+
+        set_verbose(True)
     # Checked before anything is read or any connection is made.
     extra_env = parse_env_pairs(build_env)
     project = Project.read(path, name=app)
@@ -132,9 +151,14 @@ def build(
         ([f"from `{plan.dockerfile}`"] if plan.dockerfile else [])
         + ([f"with `{plan.builder}`"] if plan.builder else [])
     )
-    console.info(f"Building `{plan.image}` ({plan.strategy}) {how}")
-    result = build_app(path, plan, on_line=console.info, clear_cache=clear_cache, kube=kube)
-    console.success(f"Built `{result.image}` in {result.seconds:.0f}s")
+    result = build_app(
+        path,
+        plan,
+        on_line=console.info,
+        clear_cache=clear_cache,
+        kube=kube,
+        announce=f"Building `{plan.image}` ({plan.strategy}) {how}".rstrip(),
+    )
     if json_output:
         console.data(result.to_dict())
     else:

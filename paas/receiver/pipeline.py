@@ -127,5 +127,5 @@ def build(project: Project, session: Session, report: Report) -> str:
         strategy="cluster",
         kube=session.kube,
         on_info=report,
-        on_line=lambda line: report(f"  build | {line}"),
+        on_line=report,
     )

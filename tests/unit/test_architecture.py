@@ -38,7 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "results": set(),
     "console": set(),
     "kube": set(),
-    "build": {"kube", "registry"},
+    # build/output.py shows a build as a step of the console (spinner, CI log group).
+    "build": {"kube", "registry", "console"},
     "deploy": {"kube"},
     "operations": {"kube", "deploy"},
     "doctor": {"kube", "build", "registry"},
