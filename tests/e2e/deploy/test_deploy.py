@@ -82,7 +82,7 @@ def test_scale_and_ps(paas: Paas, images: Images, app_dir: Path, app: str) -> No
     scaled = paas("ps", "scale", "web=3", "worker=0", "--app", app)
     assert scaled.returncode == 0, scaled.stderr
     status = json.loads(paas("ps", "--app", app, "--json").stdout)
-    assert status["release"] == "v1"
+    assert status["release"] == "v2"  # the scale's release (its pods still run v1's)
     rows = {r["process"]: r for r in status["processes"]}
     assert (rows["web"]["desired"], rows["web"]["ready"]) == (3, 3)
     assert [p["state"] for p in rows["web"]["pods"]].count("up") == 3
