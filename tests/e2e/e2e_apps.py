@@ -19,3 +19,13 @@ def copy_app(source: Path, parent: Path, name: str | None = None) -> Path:
         ]
         manifest.write_text("\n".join(lines) + "\n")
     return dest
+
+
+def full_build_log(app: Path | str) -> str:
+    """The newest full build log of `app` (`paas.build.output`): every line, hidden ones too."""
+    from paas.build.output import app_logs, log_dir
+
+    name = app.name if isinstance(app, Path) else app
+    logs = app_logs(log_dir(), name)
+    assert logs, f"no full build log of `{name}` in {log_dir()}"
+    return logs[-1].read_text()

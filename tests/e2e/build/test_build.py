@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from e2e_apps import copy_app
+from e2e_apps import copy_app, full_build_log
 
 pytestmark = pytest.mark.e2e
 
@@ -191,9 +191,14 @@ def test_code_only_change_reuses_dependency_layers(
     second, second_log = built_image(build_testbed, app)
     assert second != first
     assert reused in second_log
-    # The exporter reuses the dependency layer of the previous image instead of uploading it.
+    # The exporter reuses the dependency layer of the previous image instead of uploading it:
+    # the full build log says so; the build's output shows the buildpacks' lines only.
     layer = "paas/python:venv" if template == "python-flask" else "paas/nodejs:modules"
-    assert f"Reusing layer '{layer}'" in second_log
+    assert f"Reusing layer '{layer}'" in full_build_log(app)
+    for internal in ("Reusing layer", "===> ", "Adding label", "SBOM", "  build | "):
+        assert internal not in second_log
+    assert re.search(r"^-----> ", second_log, re.MULTILINE)
+    assert re.search(r"^Built in \d+\.\d s$", second_log, re.MULTILINE)
     assert "greeting2=" in run_image(second, None, {}).get("/")
 
 
@@ -222,6 +227,11 @@ def test_missing_runtime_version_lists_the_available_ones(
         result.stderr,
     ), result.stderr[-3000:]
     assert "hint: ask for one of those versions in .python-version" in result.stderr
+    # The failure ends with the full log's last lines (the lifecycle's too) and its path.
+    assert "The last 30 lines of the build log:" in result.stderr
+    path = re.search(r"^full build log: (\S+)$", result.stderr, re.MULTILINE)
+    assert path, result.stderr[-3000:]
+    assert "===> BUILDING" in Path(path.group(1)).read_text()
 
 
 def test_nearest_patch_is_used_and_said(build_testbed, builder, app_copy) -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from e2e_apps import full_build_log
 from test_build import FIXTURES, build, built_image
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +75,7 @@ def test_code_only_change_installs_nothing(build_testbed, builder, app_copy, run
     )
     assert "Nothing to install, update or remove" in second_log
     assert "- Installing" not in second_log
-    assert "Reusing layer 'paas/php:php'" in second_log
+    assert "Reusing layer 'paas/php:php'" in full_build_log(app)
     assert "greeting2=Hello" in run_image(second, None, {}).get("/")
 
     start = time.monotonic()
