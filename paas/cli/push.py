@@ -38,6 +38,15 @@ def push(
             help="Leave a failed release in place instead of going back to the last good one.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show every line the build tools print, the lifecycle's own too "
+            "(also `PAAS_VERBOSE=1`). Every line is always in the full build log.",
+        ),
+    ] = False,
     timeout: TimeoutOption = 300,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
@@ -64,6 +73,10 @@ def push(
     from paas.render import check_policy
 
     console = get_console()
+    if verbose:
+        from paas.build.output import set_verbose
+
+        set_verbose(True)
     with ChangeReport("push", app or "", json_output) as report:
         project = Project.read(path, name=app, prebuilt=image is not None)
         report.app = project.name
@@ -81,7 +94,7 @@ def push(
                 strategy=strategy,
                 kube=current.kube,
                 on_info=console.info,
-                on_line=lambda line: console.info(f"  build | {line}"),
+                on_line=console.info,
             )
             source = ""
         report.image = ref
