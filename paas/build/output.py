@@ -77,6 +77,9 @@ INTERNAL = re.compile(
             r"^Removing .* from cache",
             r"^Warning: Builder is trusted but additional modules",
             r"^Warning: Platform requested deprecated API",
+            r"^Warning: Detected pack is running in a container",
+            r"^Added \d+/\d+ app layer",
+            r"^Successfully built image '",
             # image pulls and pushes (pack, docker, podman)
             r"^\S+: Pulling from ",
             r"^[0-9a-f]{12}: (?:Pulling fs layer|Waiting|Downloading|Verifying Checksum|"
