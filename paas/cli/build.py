@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from paas.cli.common import ContextOption
-from paas.cli.options import AppOption, JsonOption, PathArgument, SettingsOption
+from paas.cli.options import AppOption, JsonOption, PathArgument, SettingsOption, VerboseOption
 
 StrategyOption = Annotated[
     str | None,
@@ -74,15 +74,7 @@ def build(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; build nothing.")
     ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Show every line the build tools print, the lifecycle's own too "
-            "(also `PAAS_VERBOSE=1`). Every line is always in the full build log.",
-        ),
-    ] = False,
+    verbose: VerboseOption = False,
     settings: SettingsOption = None,
     context: ContextOption = None,
     json_output: JsonOption = False,

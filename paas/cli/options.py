@@ -18,6 +18,15 @@ AppOption = Annotated[
         show_default=False,
     ),
 ]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show every line the build tools print, the lifecycle's own too "
+        "(also `PAAS_VERBOSE=1`). Every line is always in the full build log.",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 PathArgument = Annotated[
     Path,

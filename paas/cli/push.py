@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
-from paas.cli.options import AppOption, JsonOption, PathArgument
+from paas.cli.options import AppOption, JsonOption, PathArgument, VerboseOption
 
 
 def push(
@@ -38,15 +38,7 @@ def push(
             help="Leave a failed release in place instead of going back to the last good one.",
         ),
     ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Show every line the build tools print, the lifecycle's own too "
-            "(also `PAAS_VERBOSE=1`). Every line is always in the full build log.",
-        ),
-    ] = False,
+    verbose: VerboseOption = False,
     timeout: TimeoutOption = 300,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
