@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from paas.cli.common import ContextOption
 from paas.cli.options import AppOption, JsonOption, PathArgument
+
+if TYPE_CHECKING:
+    from paas.deploy import Plan
+    from paas.releases import ReleaseRecord
 
 
 def diff(
@@ -66,13 +70,47 @@ def diff(
     objects = [o for o in plan.objects if o["kind"] != "Job"]  # run once, never re-applied
     changes = diff_objects(current.kube, objects, plan.prune)
     if json_output:
-        console.data([{"object": name, "diff": text} for name, text in changes])
+        from paas.releases import current as serving
+        from paas.schemas import document
+
+        console.data(document("diff", plan_summary(project.name, plan, serving(history), changes)))
         return
     if not changes:
         console.success("No changes.")
         return
     for _name, text in changes:
         console.line(text.rstrip("\n"))
+
+
+def plan_summary(
+    app: str, plan: Plan, live: ReleaseRecord | None, changes: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """What `paas diff --json` prints: the next release against the serving one, names only."""
+    new, old = plan.record, live
+    before = old.config if old is not None else {}
+    after = {} if plan.unchanged else new.config
+    if plan.unchanged:
+        before = after = {}
+    return {
+        "app": app,
+        "unchanged": plan.unchanged,
+        "release": None if plan.unchanged else new.name,
+        "current_release": old.name if old is not None else None,
+        "image": {
+            "from": old.image if old is not None else None,
+            "to": old.image if plan.unchanged and old is not None else new.image,
+        },
+        "config": {
+            "added": sorted(set(after) - set(before)),
+            "changed": sorted(k for k in set(after) & set(before) if after[k] != before[k]),
+            "removed": sorted(set(before) - set(after)),
+        },
+        "restart": not plan.unchanged and new.pod_version is None,
+        "release_phase": (
+            not plan.unchanged and new.pod_version is None and bool(new.app.release_command)
+        ),
+        "changes": [{"object": name, "diff": text} for name, text in changes],
+    }
 
 
 def register(app: typer.Typer) -> None:

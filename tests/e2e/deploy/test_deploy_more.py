@@ -221,7 +221,11 @@ def test_diff_shows_changes_and_redacts_config(
     assert re.search(r"^\+\s+TIER: \(redacted [0-9a-f]{8}\)$", text, re.M), text
     as_json = paas("diff", str(app_dir), "--app", app, "--json")
     assert as_json.returncode == 0, as_json.stderr
-    objects = {change["object"] for change in json.loads(as_json.stdout)["changes"]}
+    plan = json.loads(as_json.stdout)
+    objects = {change["object"] for change in plan["changes"]}
+    assert (plan["release"], plan["current_release"], plan["restart"]) == ("v3", "v2", True)
+    assert plan["image"]["from"] == plan["image"]["to"]
+    assert plan["config"] == {"added": [], "changed": [], "removed": []}  # TIER is the manifest's
     assert {f"Deployment/{app}-web", f"Secret/{app}-config-v3"} <= objects
     for output in (changed, as_json):
         everything = output.stdout + output.stderr
