@@ -28,6 +28,7 @@ class ExitCode(IntEnum):
     BUSY = 10
     NOT_FOUND = 11
     REGISTRY = 12
+    PLAN_DRIFT = 13
     INTERRUPTED = 130
 
 
@@ -177,3 +178,10 @@ class RegistryError(PaasError):
 
 class ImageNotFoundError(RegistryError):
     """The registry has no such repository or tag."""
+
+
+class PlanDriftError(PaasError):
+    """The cluster no longer matches the plan a change was asked to apply; nothing was changed."""
+
+    exit_code = ExitCode.PLAN_DRIFT
+    kind = "plan-drift"

@@ -57,6 +57,7 @@ FAILURE: Schema = _object(
                 "busy",
                 "not-found",
                 "registry",
+                "plan-drift",
                 "error",
                 "interrupted",
             ]
@@ -189,9 +190,17 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "diff": _document(
         {
+            "id": {
+                "type": "string",
+                "pattern": "^plan-[0-9a-f]{20}$",
+                "description": "A digest of `basis`: the same while nothing the change depends on "
+                "changed; `paas push --plan-file` and the MCP tools apply only a plan whose id "
+                "still matches",
+            },
             "app": _STR,
+            "action": {"enum": ["deploy", "rollback", "config"]},
             "unchanged": _BOOL,
-            "release": {**_NULL_STR, "description": "The release a push would make"},
+            "release": {**_NULL_STR, "description": "The release the change would make"},
             "current_release": _NULL_STR,
             "image": {
                 "type": "object",
@@ -207,9 +216,20 @@ SCHEMAS: dict[str, Schema] = {
             ),
             "restart": _BOOL,
             "release_phase": _BOOL,
-            "changes": {
+            "objects": {
                 "type": "array",
-                "items": _object({"object": _STR, "diff": _STR}),
+                "items": _object(
+                    {
+                        "object": _STR,
+                        "action": {"enum": ["create", "update", "delete"]},
+                        "diff": _STR,
+                    }
+                ),
+            },
+            "basis": {
+                "type": "object",
+                "description": "What the id is a digest of: names, and digests of the rest "
+                "(config values only through a key the plan does not hold)",
             },
         }
     ),

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from paas.cli.common import ContextOption
 from paas.cli.options import AppOption, JsonOption, PathArgument
-
-if TYPE_CHECKING:
-    from paas.deploy import Plan
-    from paas.releases import ReleaseRecord
 
 
 def diff(
@@ -24,6 +21,25 @@ def diff(
             "--image",
             help="Compare as if deploying this image. Default: the image built from "
             "this source when the registry has it, else the current one.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text (unified diffs), json (the plan, as `--json`) or markdown "
+            "(the plan as a pull-request comment; config values never shown).",
+        ),
+    ] = "text",
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan-file",
+            "--out",
+            help="Also write the plan (JSON, with its id) to this file, for "
+            "`paas push --plan-file`, which applies only while the cluster still matches it.",
+            dir_okay=False,
             show_default=False,
         ),
     ] = None,
@@ -41,18 +57,32 @@ def diff(
     of two runs cannot be compared, nor a guessed value confirmed. Changes
     nothing, and exits 0 whether or not there are changes.
 
+    The plan (`--json`, `--format markdown`, `--plan-file`) sums the change up
+    for a review: the image before and after, the config vars added, changed
+    and removed (names only), whether pods restart and the release phase runs,
+    each object created, updated or deleted, and an id that stays the same
+    while nothing it depends on changes.
+
     \b
     Example:
       paas diff
       paas diff --image registry.example.com/api@sha256:...
+      paas diff --format markdown --plan-file plan.json > comment.md
     """
     from paas.cli.common import session
     from paas.console import get_console
-    from paas.deploy import app_history, plan_change
-    from paas.kube.diff import diff as diff_objects
+    from paas.deploy import app_history
+    from paas.errors import UsageError
+    from paas.plan import make_plan, markdown
     from paas.project import Project, next_push_image
     from paas.registry import resolve_digest
+    from paas.schemas import document
 
+    if output_format not in ("text", "json", "markdown"):
+        raise UsageError(
+            f"unknown format `{output_format}`", "Use `--format text`, `json` or `markdown`."
+        )
+    output_format = "json" if json_output else output_format
     console = get_console()
     project = Project.read(path, name=app, prebuilt=image is not None)
     current = session(context)
@@ -62,55 +92,34 @@ def diff(
         if image
         else next_push_image(project, current.settings, history, on_info=console.info)
     )
-    plan = plan_change(
-        current.kube, current.settings, project.name, project.deploy(ref), history=history
-    )
-    if plan.unchanged:
-        console.info(f"A push would make no release: {plan.record.name} stays current.")
-    objects = [o for o in plan.objects if o["kind"] != "Job"]  # run once, never re-applied
-    changes = diff_objects(current.kube, objects, plan.prune)
-    if json_output:
-        from paas.releases import current as serving
-        from paas.schemas import document
-
-        console.data(document("diff", plan_summary(project.name, plan, serving(history), changes)))
+    plan = document("diff", make_plan(current, project.name, project.deploy(ref), history=history))
+    if plan["unchanged"]:
+        console.info(f"A push would make no release: {plan['current_release']} stays current.")
+    if plan_file is not None:
+        _write(plan_file, json.dumps(plan, indent=2) + "\n")
+        console.info(f"Wrote plan `{plan['id']}` to {plan_file}.")
+    if output_format == "json":
+        console.data(plan)
         return
-    if not changes:
+    if output_format == "markdown":
+        console.line(markdown(plan).rstrip("\n"))
+        return
+    if not plan["objects"]:
         console.success("No changes.")
         return
-    for _name, text in changes:
-        console.line(text.rstrip("\n"))
+    for change in plan["objects"]:
+        console.line(change["diff"].rstrip("\n"))
 
 
-def plan_summary(
-    app: str, plan: Plan, live: ReleaseRecord | None, changes: list[tuple[str, str]]
-) -> dict[str, Any]:
-    """What `paas diff --json` prints: the next release against the serving one, names only."""
-    new, old = plan.record, live
-    before = old.config if old is not None else {}
-    after = {} if plan.unchanged else new.config
-    if plan.unchanged:
-        before = after = {}
-    return {
-        "app": app,
-        "unchanged": plan.unchanged,
-        "release": None if plan.unchanged else new.name,
-        "current_release": old.name if old is not None else None,
-        "image": {
-            "from": old.image if old is not None else None,
-            "to": old.image if plan.unchanged and old is not None else new.image,
-        },
-        "config": {
-            "added": sorted(set(after) - set(before)),
-            "changed": sorted(k for k in set(after) & set(before) if after[k] != before[k]),
-            "removed": sorted(set(before) - set(after)),
-        },
-        "restart": not plan.unchanged and new.pod_version is None,
-        "release_phase": (
-            not plan.unchanged and new.pod_version is None and bool(new.app.release_command)
-        ),
-        "changes": [{"object": name, "diff": text} for name, text in changes],
-    }
+def _write(path: Path, text: str) -> None:
+    from paas.errors import UsageError
+
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise UsageError(
+            f"cannot write the plan to `{path}`: {error.strerror}", "Pick another `--plan-file`."
+        ) from None
 
 
 def register(app: typer.Typer) -> None:

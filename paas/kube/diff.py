@@ -15,7 +15,8 @@ import difflib
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import yaml
 
@@ -55,7 +56,8 @@ def _redacted(obj: Obj, key: bytes) -> Obj:
     return out
 
 
-def _clean(obj: Obj | None, key: bytes) -> Obj | None:
+def cleaned(obj: Obj | None, key: bytes) -> Obj | None:
+    """`obj` without what the API server adds (status, managed fields), Secret values redacted."""
     if obj is None:
         return None
     out = copy.deepcopy(obj)
@@ -77,6 +79,57 @@ def _text(obj: Obj | None) -> list[str]:
     return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False).splitlines(keepends=True)
 
 
+Action = Literal["create", "update", "delete", "none"]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One rendered (or pruned) object beside the cluster.
+
+    Attributes:
+        object: `Kind/name`.
+        action: What applying it does: create, update, delete, or none.
+        diff: The unified diff, values redacted; "" when nothing changes.
+        after: The server's dry-run result (None for a delete). Not redacted:
+            it holds a Secret's values; `cleaned()` it before showing it.
+    """
+
+    object: str
+    action: Action
+    diff: str
+    after: Obj | None
+
+
+def compare(
+    kube: Kube, objects: list[Obj], prune: list[Obj], *, key: bytes | None = None
+) -> list[Compared]:
+    """Each of `objects` beside its live object (server-side dry run), then each of `prune`.
+
+    Secret values in the diffs are redacted with `key` (default: a fresh random one).
+    """
+    key = key or redaction_key()
+    out: list[Compared] = []
+    for obj in objects:
+        meta = obj["metadata"]
+        name = f"{obj['kind']}/{meta['name']}"
+        live = kube.get(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
+        after: Any = kube.apply(obj, dry_run=True)
+        before_text, after_text = _text(cleaned(live, key)), _text(cleaned(after, key))
+        text = ""
+        if before_text != after_text:
+            lines = difflib.unified_diff(before_text, after_text, f"live/{name}", f"push/{name}")
+            text = "".join(lines)
+        action: Action = "none" if not text else "create" if live is None else "update"
+        out.append(Compared(name, action, text, after))
+    for obj in prune:
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        text = "".join(
+            difflib.unified_diff(_text(cleaned(obj, key)), [], f"live/{name}", "/dev/null")
+        )
+        out.append(Compared(name, "delete", text, None))
+    return out
+
+
 def diff(
     kube: Kube, objects: list[Obj], prune: list[Obj], *, key: bytes | None = None
 ) -> list[tuple[str, str]]:
@@ -84,21 +137,4 @@ def diff(
 
     Secret values are redacted with `key` (default: a fresh random one, `redaction_key()`).
     """
-    key = key or redaction_key()
-    changes: list[tuple[str, str]] = []
-    for obj in objects:
-        meta = obj["metadata"]
-        name = f"{obj['kind']}/{meta['name']}"
-        live = kube.get(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
-        after: Any = kube.apply(obj, dry_run=True)
-        before_text, after_text = _text(_clean(live, key)), _text(_clean(after, key))
-        if before_text != after_text:
-            lines = difflib.unified_diff(before_text, after_text, f"live/{name}", f"push/{name}")
-            changes.append((name, "".join(lines)))
-    for obj in prune:
-        name = f"{obj['kind']}/{obj['metadata']['name']}"
-        text = "".join(
-            difflib.unified_diff(_text(_clean(obj, key)), [], f"live/{name}", "/dev/null")
-        )
-        changes.append((name, text))
-    return changes
+    return [(c.object, c.diff) for c in compare(kube, objects, prune, key=key) if c.diff]

@@ -222,7 +222,7 @@ def test_diff_shows_changes_and_redacts_config(
     as_json = paas("diff", str(app_dir), "--app", app, "--json")
     assert as_json.returncode == 0, as_json.stderr
     plan = json.loads(as_json.stdout)
-    objects = {change["object"] for change in plan["changes"]}
+    objects = {change["object"] for change in plan["objects"]}
     assert (plan["release"], plan["current_release"], plan["restart"]) == ("v3", "v2", True)
     assert plan["image"]["from"] == plan["image"]["to"]
     assert plan["config"] == {"added": [], "changed": [], "removed": []}  # TIER is the manifest's

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jsonschema
 
-from paas.cli.diff import plan_summary
-from paas.deploy import Plan
+from paas.kube.diff import Compared
 from paas.manifest import AppSpec
+from paas.plan import plan_document
 from paas.releases import ReleaseRecord
 from paas.schemas import SCHEMAS, document
 
@@ -26,12 +26,28 @@ def record(version: int, image: str, config: dict[str, str], **app: object) -> R
     )
 
 
+def plan_summary(
+    app: str, new: ReleaseRecord, unchanged: bool, live: ReleaseRecord, changes: list[Compared]
+) -> dict[str, object]:
+    return plan_document(
+        app=app,
+        kind="deploy",
+        history=[live],
+        record=new,
+        unchanged=unchanged,
+        compared=changes,
+        key=b"k",
+    )
+
+
 def test_config_names_and_image_change_never_values() -> None:
     live = record(2, IMAGE_A, {"KEEP": "1", "GONE": "x", "SECRET": "old-value"})
     new = record(
         3, IMAGE_B, {"KEEP": "1", "SECRET": "new-value", "ADDED": "y"}, release_command="m"
     )
-    data = plan_summary("a", Plan(new, False, [], []), live, [("Deployment/a-web", "+x")])
+    data = plan_summary(
+        "a", new, False, live, [Compared("Deployment/a-web", "update", "+x", {"kind": "D"})]
+    )
     jsonschema.validate(document("diff", data), SCHEMAS["diff"])
     assert data["config"] == {"added": ["ADDED"], "changed": ["SECRET"], "removed": ["GONE"]}
     assert data["image"] == {"from": IMAGE_A, "to": IMAGE_B}
@@ -45,8 +61,8 @@ def test_a_release_that_keeps_the_pods_restarts_nothing_and_unchanged_makes_none
     live = record(2, IMAGE_A, {})
     scaled = record(3, IMAGE_A, {}, release_command="m")
     scaled.pod_version = 2
-    data = plan_summary("a", Plan(scaled, False, [], []), live, [])
+    data = plan_summary("a", scaled, False, live, [])
     assert (data["restart"], data["release_phase"]) == (False, False)
-    same = plan_summary("a", Plan(live, True, [], []), live, [])
+    same = plan_summary("a", live, True, live, [])
     assert (same["unchanged"], same["release"], same["restart"]) == (True, None, False)
     assert same["image"] == {"from": IMAGE_A, "to": IMAGE_A}
