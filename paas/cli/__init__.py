@@ -24,6 +24,7 @@ from paas.cli import (
     domains,
     init,
     logs,
+    mcp,
     oneoff,
     promote,
     ps,
@@ -77,6 +78,7 @@ for _module in (
     cluster,
     doctor,
     receiver,
+    mcp,
 ):
     _module.register(app)
 

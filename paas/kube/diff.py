@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
+from paas.errors import NotFoundError
 from paas.kube.api import Kube
 from paas.objects import Obj
 
@@ -113,7 +114,12 @@ def compare(
         meta = obj["metadata"]
         name = f"{obj['kind']}/{meta['name']}"
         live = kube.get(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
-        after: Any = kube.apply(obj, dry_run=True)
+        try:
+            after: Any = kube.apply(obj, dry_run=True)
+        except NotFoundError:
+            if live is not None:
+                raise
+            after = obj  # its namespace does not exist yet (a new app): shown as rendered
         before_text, after_text = _text(cleaned(live, key)), _text(cleaned(after, key))
         text = ""
         if before_text != after_text:

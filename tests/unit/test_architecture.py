@@ -49,6 +49,10 @@ ALLOWED: dict[str, set[str]] = {
     "promote": {"deploy", "operations", "registry_copy"},
     # The git receiver runs the one pipeline of `paas push` (project, build, operations).
     "receiver": {"console", "project", "build", "deploy", "operations", "kube", "registry"},
+    # A plan is what deploy's decision and a dry run say of a change.
+    "plan": {"kube", "deploy"},
+    # The MCP server's tools run the same operations and pipeline as the CLI.
+    "mcp": {"plan", "operations", "deploy", "kube", "project", "build", "registry", "results"},
     "cli": {"*"},
     "__main__": {"cli"},
 }
