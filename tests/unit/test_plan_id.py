@@ -184,3 +184,25 @@ def test_markdown_is_a_pull_request_comment_with_names_and_no_values() -> None:
     assert f"Plan id: `{data['id']}`" in text
     assert SECRET not in text
     assert "v\n" not in text.split("<details>")[0]  # no value of ADDED in the summary
+
+
+def test_a_guarded_change_is_refused_under_the_lock_when_another_release_landed() -> None:
+    from paas.plan import guarded
+    from paas.releases import Change, next_release
+
+    change = guarded(Change("deploy", "Deploy", image=IMAGE_B), "v2")
+    history = [record(1, IMAGE_A, {}), record(2, IMAGE_A, {})]
+    made = next_release(history, change, app_name="a", author="", now="", new_secret=str)
+    assert made is not None
+    assert (made.name, made.image) == ("v3", IMAGE_B)
+    with pytest.raises(
+        PlanDriftError, match="the current release is v3, the plan was made against v2"
+    ):
+        next_release(
+            [*history, record(3, IMAGE_A, {})],
+            change,
+            app_name="a",
+            author="",
+            now="",
+            new_secret=str,
+        )
