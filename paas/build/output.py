@@ -78,6 +78,7 @@ INTERNAL = re.compile(
             r"^Warning: Builder is trusted but additional modules",
             r"^Warning: Platform requested deprecated API",
             r"^Warning: Detected pack is running in a container",
+            r"^Reusing layers from image '",
             r"^Added \d+/\d+ app layer",
             r"^Successfully built image '",
             # image pulls and pushes (pack, docker, podman)

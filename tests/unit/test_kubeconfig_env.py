@@ -40,6 +40,10 @@ def no_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     other = tmp_path / "other.yaml"
     other.write_text(yaml.safe_dump(kubeconfig("https://192.0.2.1:6443")))
     monkeypatch.setenv("KUBECONFIG", str(other))
+    # The client reads KUBECONFIG once, when it is first imported (in a suite, by an earlier test).
+    from kubernetes.config import kube_config
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(other))
 
 
 def test_the_content_itself_as_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
