@@ -38,6 +38,17 @@ def push(
             help="Leave a failed release in place instead of going back to the last good one.",
         ),
     ] = False,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan-file",
+            help="Apply only if the cluster still matches this plan (from `paas diff "
+            "--plan-file`); exit code 13 when it drifted.",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     verbose: VerboseOption = False,
     timeout: TimeoutOption = 300,
     wait_lock: LockWaitOption = 300,
@@ -91,7 +102,13 @@ def push(
             source = ""
         report.image = ref
         report.steps.start("deploy")
-        change = project.deploy(ref, source=source)
+        if plan_file is not None:
+            from paas.plan import check_plan, read_plan_file
+
+            plan = read_plan_file(plan_file.read_text(), str(plan_file))
+            change = check_plan(current, project, ref, plan, source=source)
+        else:
+            change = project.deploy(ref, source=source)
         outcome = current.deploy(project.name, change, rollback=not no_rollback)
         report.done(outcome, "Deployed")
 

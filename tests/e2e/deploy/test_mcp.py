@@ -132,3 +132,19 @@ def test_diff_markdown_and_push_plan_file_refuses_a_drifted_cluster(
         paas("diff", str(app_dir), "--app", app, "--image", images.v2, "--json").stdout
     )
     assert drifted["id"] != plan["id"]
+    refused = paas(
+        "push", str(app_dir), "--app", app, "--image", images.v2, "--plan-file", str(plan_file),
+        "--json",
+    )  # fmt: skip
+    assert refused.returncode == 13, refused.stdout + refused.stderr
+    assert json.loads(refused.stdout)["failure"]["class"] == "plan-drift"
+    fresh = tmp_path / "fresh.json"
+    replanned = paas(
+        "diff", str(app_dir), "--app", app, "--image", images.v2, "--plan-file", str(fresh)
+    )
+    assert replanned.returncode == 0, replanned.stderr
+    applied = paas(
+        "push", str(app_dir), "--app", app, "--image", images.v2, "--plan-file", str(fresh)
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert "release=v3" in wait_for_body(app, "release=v3")
