@@ -80,19 +80,16 @@ def promote_change(
 
 
 def promote(
-    source: Session, target: Session, from_app: str, to_app: str, image: str | None = None
-) -> tuple[ReleaseRecord, Outcome]:
-    """Deploy `from_app`'s serving release to `to_app`; return that release and the outcome.
+    target: Session, record: ReleaseRecord, from_app: str, to_app: str, image: str | None = None
+) -> Outcome:
+    """Deploy `record` (`from_app`'s release, from `promotable()`) to `to_app`.
 
     `image` is the image by digest as the target's cluster pulls it, when it
     had to be copied to the target's registry.
 
     Raises:
-        UsageError: the two are the same app of the same cluster, or the source's
-            newest release did not succeed.
-        NotFoundError: either app does not exist, or the source has no release.
+        NotFoundError: the target app does not exist.
     """
-    record = promotable(source.history(from_app), from_app)
     if image is not None:
         record = record.model_copy(update={"image": image})
     history = target.history(to_app)  # NotFoundError: create it first
@@ -103,7 +100,7 @@ def promote(
     request = make(current(history))
     request.rebase = make
     target.events.info(f"Promoting {from_app} {record.name} ({record.image}) to {to_app}...")
-    return record, target.deploy(to_app, request)
+    return target.deploy(to_app, request)
 
 
 def copy_if_needed(

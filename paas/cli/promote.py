@@ -78,7 +78,7 @@ def promote(
         report.image = image
         report.extra["promoted_from"] = f"{from_app} {record.name}"
         report.steps.start("deploy")
-        _, outcome = run_promote(source, target, from_app, to_app, image=image)
+        outcome = run_promote(target, record, from_app, to_app, image=image)
         report.done(outcome, f"Promoted {from_app} {record.name} to {to_app}:")
 
 
