@@ -471,10 +471,12 @@ def app_lock(
         taken, lease, sighting = _try_acquire(kube, namespace, holder, sighting)
         if taken:
             break
-        other = str((lease or {}).get("spec", {}).get("holderIdentity") or "someone")
+        other = str((lease or {}).get("spec", {}).get("holderIdentity") or "")
+        if not other and time.monotonic() <= deadline:
+            continue  # it was free when read and another took it first: read who did
         if time.monotonic() > deadline:
             raise BusyError(
-                f"the app is busy: {other} holds its lock",
+                f"the app is busy: {other or 'someone'} holds its lock",
                 "Wait for that operation to end, then run the command again.",
             )
         if not told and on_wait:

@@ -306,3 +306,31 @@ def test_a_waiter_gives_up_after_its_wait_while_the_holder_renews(
         pass
     assert caught.value.message == "the app is busy: bob (push 1) holds its lock"
     assert caught.value.exit_code == 10
+
+
+def test_a_waiter_that_lost_the_race_for_a_free_lease_names_who_won(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import paas.kube.store as store
+
+    fake = FakeTime()
+    monkeypatch.setattr(store, "time", fake)
+    kube = LockKube(lease(holder=""))  # free: the last operation ended
+    winner = lease("alice (config 2)", rv="8")
+
+    def faster_one_replaced_it(obj: dict[str, Any]) -> dict[str, Any]:
+        kube.lease = winner  # the other waiter's write landed between our read and ours
+        kube.replace = LockKube.replace.__get__(kube)  # type: ignore[method-assign]
+        raise KubeApiError("the object has been modified", status=409)
+
+    kube.replace = faster_one_replaced_it  # type: ignore[method-assign]
+    waited: list[str] = []
+
+    def sleep_then_free(seconds: float) -> None:
+        fake.now += seconds
+        kube.lease = lease(holder="", rv="9")  # the winner ended
+
+    monkeypatch.setattr(fake, "sleep", sleep_then_free)
+    with app_lock(kube, "hello", "me", app="hello", on_wait=waited.append) as lock:  # type: ignore[arg-type]
+        lock.stop.set()
+    assert waited == ["alice (config 2)"]
