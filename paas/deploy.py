@@ -73,6 +73,7 @@ class Outcome:
     record: ReleaseRecord
     url: str
     unchanged: bool = False
+    waited: bool = True  # False: applied with `--no-wait`, the rollout not watched
 
 
 def app_url(settings: ClusterSettings, app: str) -> str:
@@ -93,11 +94,14 @@ def deploy(
     rollback: bool = True,
     timeout: float = 300,
     lock_wait: float = 300,
+    wait: bool = True,
 ) -> Outcome:
     """Make and roll out the release `change` makes of `app_name` (see `next_release()`).
 
     The I/O around the decision: take the app's lock, read its history, decide,
     render, record, run the release phase, apply, wait, and roll back on failure.
+    With `wait` False the release succeeds once it is applied (the release phase
+    still gates it); the rollout goes on without anyone to roll it back.
 
     Raises:
         ManifestError: required config is missing.
@@ -155,6 +159,7 @@ def deploy(
                 lock,
                 rollback=rollback,
                 timeout=timeout,
+                wait=wait,
             )
 
 
@@ -182,12 +187,24 @@ def _carry_out(
     *,
     rollback: bool,
     timeout: float,
+    wait: bool = True,
 ) -> Outcome:
     """Roll out the recorded `record`, mark how it went, roll back on failure."""
     app = record.app
     release = record.release()
     try:
-        _roll_out(kube, namespace, app, release, objects, record, events, lock, timeout=timeout)
+        _roll_out(
+            kube,
+            namespace,
+            app,
+            release,
+            objects,
+            record,
+            events,
+            lock,
+            timeout=timeout,
+            wait=wait,
+        )
     except (RolloutError, KeyboardInterrupt) as failure:
         _fail(kube, namespace, record, failure)
         if lock.lost:  # another operation owns the app now: roll nothing back
@@ -229,7 +246,7 @@ def _carry_out(
     for job in postdeploy:
         events.info("Running the postdeploy script...")
         run_job(kube, job, on_line=events.release_line)
-    return Outcome(record, app_url(settings, app_name))
+    return Outcome(record, app_url(settings, app_name), waited=wait)
 
 
 def _lost(lock: AppLock, doing: str, record: ReleaseRecord) -> LockLostError:
@@ -279,6 +296,7 @@ def _roll_out(
     lock: AppLock,
     *,
     timeout: float,
+    wait: bool = True,
 ) -> None:
     first = [o for o in objects if o["kind"] in FIRST]
     jobs = [o for o in objects if o["kind"] == "Job"]
@@ -294,6 +312,8 @@ def _roll_out(
     apply_objects(kube, rest)
     _prune_objects(kube, namespace, app.name, objects)
     deployments = [o["metadata"]["name"] for o in rest if o["kind"] == "Deployment"]
+    if not wait:
+        return
 
     def progress(process: str, ready: int, want: int) -> None:
         lock.check("waiting for the rollout")  # polled once a second: the fence

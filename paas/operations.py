@@ -48,6 +48,7 @@ class Session:
     events: Events
     lock_wait: float = 300
     timeout: float = 300
+    wait: bool = True  # False: `--no-wait`, a change ends once applied
 
     def deploy(self, app: str, change: Change, *, rollback: bool = True) -> Outcome:
         """Run the pipeline for one change of `app`."""
@@ -63,6 +64,7 @@ class Session:
             rollback=rollback,
             timeout=self.timeout,
             lock_wait=self.lock_wait,
+            wait=self.wait,
         )
 
     @functools.cached_property

@@ -99,4 +99,6 @@ def change_result(
     }
     if record is not None:
         data["description"] = record.description
+    if outcome is not None and not outcome.unchanged:
+        data["waited"] = outcome.waited
     return document(command, {**data, **(extra or {})})

@@ -91,7 +91,15 @@ CHANGE: Schema = _document(
             "additionalProperties": _NUM,
         },
     },
-    {"description": _STR, "rolled_back_to": _NULL_STR, "promoted_from": _STR},
+    {
+        "description": _STR,
+        "rolled_back_to": _NULL_STR,
+        "promoted_from": _STR,
+        "waited": {
+            "type": "boolean",
+            "description": "false with `--no-wait`: applied, the rollout not waited for",
+        },
+    },
 )
 
 RELEASE: Schema = _object(

@@ -28,6 +28,14 @@ TimeoutOption = Annotated[
     float,
     typer.Option("--timeout", help="Seconds to wait for the rollout.", min=1),
 ]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="End once the release is recorded and applied (the release phase still runs "
+        "first); do not wait for the rollout or roll back. `paas ps` shows how it goes.",
+    ),
+]
 LockWaitOption = Annotated[
     float,
     typer.Option(
@@ -68,7 +76,9 @@ def author() -> str:
     return email or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300) -> Session:
+def session(
+    context: str | None, *, timeout: float = 300, lock_wait: float = 300, wait: bool = True
+) -> Session:
     """Connect to the cluster and read its settings."""
     from paas.console import get_console
     from paas.deploy import Events
@@ -92,7 +102,13 @@ def session(context: str | None, *, timeout: float = 300, lock_wait: float = 300
         progress=progress,
     )
     return Session(
-        kube, read_cluster_settings(kube), author, events, lock_wait=lock_wait, timeout=timeout
+        kube,
+        read_cluster_settings(kube),
+        author,
+        events,
+        lock_wait=lock_wait,
+        timeout=timeout,
+        wait=wait,
     )
 
 
@@ -102,6 +118,11 @@ def print_outcome(console: Console, outcome: Outcome, verb: str) -> None:
         console.success(f"Nothing changed: {outcome.record.name} is current. {outcome.url}")
         return
     console.success(f"{verb} {outcome.record.name}: {outcome.record.description}. {outcome.url}")
+    if not outcome.waited:
+        console.info(
+            f"Not waiting for the rollout (--no-wait): `paas ps --app {outcome.record.app.name}` "
+            "shows when every process is ready."
+        )
 
 
 class ChangeReport:

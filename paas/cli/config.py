@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
+from paas.cli.common import ContextOption, LockWaitOption, NoWaitOption, TimeoutOption
 from paas.cli.options import AppOption, JsonOption
 
 group = typer.Typer(
@@ -98,6 +98,7 @@ def set_(
     pairs: Annotated[list[str], typer.Argument(help="KEY=VALUE pairs.", metavar="KEY=VALUE...")],
     app: AppOption = None,
     timeout: TimeoutOption = 300,
+    no_wait: NoWaitOption = False,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
 ) -> None:
@@ -114,7 +115,9 @@ def set_(
 
     values = parse_assignments(pairs)
     name = app_name(app)
-    outcome = set_config(session(context, timeout=timeout, lock_wait=wait_lock), name, values)
+    outcome = set_config(
+        session(context, timeout=timeout, lock_wait=wait_lock, wait=not no_wait), name, values
+    )
     print_outcome(get_console(), outcome, "Released")
 
 
@@ -132,6 +135,7 @@ def unset(
         ),
     ] = False,
     timeout: TimeoutOption = 300,
+    no_wait: NoWaitOption = False,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
 ) -> None:
@@ -152,7 +156,7 @@ def unset(
 
     names = [check_env_name(k) for k in keys]
     name = app_name(app)
-    current = session(context, timeout=timeout, lock_wait=wait_lock)
+    current = session(context, timeout=timeout, lock_wait=wait_lock, wait=not no_wait)
     console = get_console()
     outcome = unset_config(current, name, names, purge=purge)
     if outcome is not None:

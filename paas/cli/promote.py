@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from paas.cli.common import LockWaitOption, TimeoutOption
+from paas.cli.common import LockWaitOption, NoWaitOption, TimeoutOption
 from paas.cli.options import JsonOption
 
 
@@ -34,6 +34,7 @@ def promote(
         ),
     ] = None,
     timeout: TimeoutOption = 300,
+    no_wait: NoWaitOption = False,
     wait_lock: LockWaitOption = 300,
     json_output: JsonOption = False,
 ) -> None:
@@ -65,11 +66,11 @@ def promote(
                 f"`--from` and `--to` are the same app `{to_app}` of the same cluster",
                 "Name another app, or another cluster with `--from-context`/`--to-context`.",
             )
-        source = session(from_context, timeout=timeout, lock_wait=wait_lock)
+        source = session(from_context, timeout=timeout, lock_wait=wait_lock, wait=not no_wait)
         target = (
             source
             if from_context == to_context
-            else session(to_context, timeout=timeout, lock_wait=wait_lock)
+            else session(to_context, timeout=timeout, lock_wait=wait_lock, wait=not no_wait)
         )
         report.steps.start("copy")
         record = promotable(source.history(from_app), from_app)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
+from paas.cli.common import ContextOption, LockWaitOption, NoWaitOption, TimeoutOption
 from paas.cli.options import AppOption, JsonOption, PathArgument, VerboseOption
 
 
@@ -51,6 +51,7 @@ def push(
     ] = None,
     verbose: VerboseOption = False,
     timeout: TimeoutOption = 300,
+    no_wait: NoWaitOption = False,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
     json_output: JsonOption = False,
@@ -67,6 +68,7 @@ def push(
       paas push
       paas push ./api --app api
       paas push --image registry.example.com/api@sha256:...   # CI: deploy a built image
+      paas push --no-wait          # end once applied; `paas ps` shows the rollout
     """
     from paas.build import build_unless_published
     from paas.cli.common import ChangeReport, session
@@ -83,7 +85,7 @@ def push(
     with ChangeReport("push", app or "", json_output) as report:
         project = Project.read(path, name=app, prebuilt=image is not None)
         report.app = project.name
-        current = session(context, timeout=timeout, lock_wait=wait_lock)
+        current = session(context, timeout=timeout, lock_wait=wait_lock, wait=not no_wait)
         check_policy(project.spec, current.settings)  # before a build, not after it
         if image is not None:
             report.steps.start("resolve")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from paas.cli.common import ContextOption, LockWaitOption, TimeoutOption
+from paas.cli.common import ContextOption, LockWaitOption, NoWaitOption, TimeoutOption
 from paas.cli.options import AppOption, JsonOption
 
 group = typer.Typer(help="The app's release history.", invoke_without_command=True)
@@ -112,6 +112,7 @@ def rollback(
     ] = None,
     app: AppOption = None,
     timeout: TimeoutOption = 300,
+    no_wait: NoWaitOption = False,
     wait_lock: LockWaitOption = 300,
     context: ContextOption = None,
     json_output: JsonOption = False,
@@ -131,7 +132,9 @@ def rollback(
         version = release_version(release) if release is not None else None
         report.app = name = app_name(app)
         report.steps.start("deploy")
-        outcome = roll_back(session(context, timeout=timeout, lock_wait=wait_lock), name, version)
+        outcome = roll_back(
+            session(context, timeout=timeout, lock_wait=wait_lock, wait=not no_wait), name, version
+        )
         report.done(outcome, "Rolled back:")
 
 

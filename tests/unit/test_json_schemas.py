@@ -73,3 +73,26 @@ def test_a_document_with_a_wrong_shape_fails_validation() -> None:
             document("config", {"app": "a", "redacted": True, "config": {"K": 1}}),
             SCHEMAS["config"],
         )
+
+
+def test_a_change_applied_with_no_wait_says_the_rollout_was_not_waited_for() -> None:
+    from paas.deploy import Outcome
+    from paas.manifest import AppSpec
+    from paas.releases import ReleaseRecord
+
+    record = ReleaseRecord(
+        version=4,
+        change="deploy",
+        description="Deploy api",
+        image=IMAGE,
+        status="succeeded",
+        app=AppSpec(name="api", processes={}),
+    )  # type: ignore[call-arg]
+    applied = Outcome(record, "http://api.example.com", waited=False)
+    data = change_result("push", "api", Steps(), outcome=applied)
+    jsonschema.validate(data, SCHEMAS["push"])
+    assert (data["status"], data["release"], data["waited"]) == ("succeeded", "v4", False)
+    waited = change_result("push", "api", Steps(), outcome=Outcome(record, "http://x"))
+    assert waited["waited"] is True
+    same = change_result("push", "api", Steps(), outcome=Outcome(record, "http://x", unchanged=True))
+    assert "waited" not in same

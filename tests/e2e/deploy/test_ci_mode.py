@@ -105,12 +105,26 @@ def test_deploy_by_digest_then_promote_with_each_apps_own_config(
 
 
 def test_each_failure_class_has_its_code_and_its_object(
-    ci: Paas, images: Images, app_dir: Path, app: str, kubectl: list[str]
+    ci: Paas, images: Images, app_dir: Path, app: str, kubectl: list[str], python_base: str
 ) -> None:
     (app_dir / "paas.yaml").write_text("processes:\n  web:\n    port: many\n")
     bad = change(ci, "push", str(app_dir), "--app", app, "--image", images.v1, code=3)
     assert bad["failure"]["class"] == "manifest"
     assert "paas.yaml:3" in bad["failure"]["message"]
+
+    # A build from source whose Dockerfile step fails: podman's output, no escapes.
+    manifest(app_dir, {"build": {"env": {"BASE_IMAGE": python_base}}})
+    dockerfile = app_dir / "Dockerfile"
+    original = dockerfile.read_text()
+    dockerfile.write_text(
+        original.replace(
+            "WORKDIR /app", "WORKDIR /app\nRUN python3 -c \"raise SystemExit('e2e: step fails')\""
+        )
+    )
+    broken = change(ci, "push", str(app_dir), "--app", app, code=7)
+    assert (broken["failure"]["class"], broken["release"]) == ("build", None)
+    assert "e2e: step fails" in json.dumps(broken["failure"])
+    dockerfile.write_text(original)
     (app_dir / "paas.yaml").unlink()
 
     unreachable = yaml.safe_load(ci.env["PAAS_KUBECONFIG"])
@@ -125,6 +139,11 @@ def test_each_failure_class_has_its_code_and_its_object(
     phase = change(ci, "push", str(app_dir), "--app", app, "--image", images.v2, code=8)
     assert (phase["failure"]["class"], phase["release"]) == ("release-phase", "v2")
     (app_dir / "paas.yaml").unlink()
+
+    # --no-wait: done once applied; the rollout goes on and serves.
+    quick = change(ci, "push", str(app_dir), "--app", app, "--image", images.v2, "--no-wait")
+    assert (quick["status"], quick["release"], quick["waited"]) == ("succeeded", "v3", False)
+    assert "greeting=Howdy" in wait_for_body(app, "release=v3")
 
     take_lease(kubectl, app, "another pipeline (e2e)", "2099-01-01T00:00:00.000000Z")
     busy = change(

@@ -292,7 +292,7 @@ def test_another_branch_goes_to_the_pipeline_as_a_review_and_so_does_its_delete(
 def test_two_pushes_of_one_app_at_once_take_turns(receiver: Receiver, tmp_path: Path) -> None:
     token = receiver.token("busy")
     url = receiver.remote("busy", token)
-    first_repo = new_app_repo(tmp_path / "one", receiver.home, {"lines": 3, "delay": 0.7})
+    first_repo = new_app_repo(tmp_path / "one", receiver.home, {"lines": 3, "delay": 2.0})
     second_repo = new_app_repo(tmp_path / "two", receiver.home, {"lines": 1})
     results: dict[str, Pushed] = {}
 
