@@ -94,5 +94,7 @@ def test_a_change_applied_with_no_wait_says_the_rollout_was_not_waited_for() -> 
     assert (data["status"], data["release"], data["waited"]) == ("succeeded", "v4", False)
     waited = change_result("push", "api", Steps(), outcome=Outcome(record, "http://x"))
     assert waited["waited"] is True
-    same = change_result("push", "api", Steps(), outcome=Outcome(record, "http://x", unchanged=True))
+    same = change_result(
+        "push", "api", Steps(), outcome=Outcome(record, "http://x", unchanged=True)
+    )
     assert "waited" not in same
