@@ -75,7 +75,10 @@ FAILURE: Schema = _object(
 #: What push, deploy, promote and rollback print: one object, also when they fail.
 CHANGE: Schema = _document(
     {
-        "command": {"enum": ["push", "deploy", "promote", "rollback"]},
+        "command": {
+            "enum": ["push", "deploy", "promote", "rollback", "config_set"],
+            "description": "`config_set` only from the `paas mcp` tool of that name",
+        },
         "app": _STR,
         "status": {"enum": ["succeeded", "unchanged", "failed"]},
         "release": {**_NULL_STR, "description": "`v7`; null when no release was recorded"},
@@ -95,6 +98,7 @@ CHANGE: Schema = _document(
         "description": _STR,
         "rolled_back_to": _NULL_STR,
         "promoted_from": _STR,
+        "plan_id": {**_STR, "description": "The plan a `paas mcp` change tool applied"},
         "waited": {
             "type": "boolean",
             "description": "false with `--no-wait`: applied, the rollout not waited for",
@@ -245,9 +249,36 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
+#: What the `logs` tool of `paas mcp` returns (the CLI's `paas logs` prints lines).
+LOGS: Schema = _document(
+    {
+        "app": _STR,
+        "lines": {
+            "type": "array",
+            "items": _STR,
+            "description": "`TIME app[SOURCE]: TEXT`, oldest first; config values redacted",
+        },
+    }
+)
+
+#: `paas mcp` tool -> the schema of its result (its `outputSchema`; failures are error
+#: results holding `status: failed` and `failure`).
+TOOL_SCHEMAS: dict[str, Schema] = {
+    "list_apps": SCHEMAS["apps"],
+    "status": SCHEMAS["ps"],
+    "releases": SCHEMAS["releases"],
+    "logs": LOGS,
+    "config_get": SCHEMAS["config"],
+    "plan": SCHEMAS["diff"],
+    "push": CHANGE,
+    "rollback": CHANGE,
+    "config_set": CHANGE,
+}
+
+
 def document(command: str, data: dict[str, Any]) -> dict[str, Any]:
-    """`data` as command `command` prints it: `schema_version` first."""
-    assert command in SCHEMAS, command
+    """`data` as command `command` (or `paas mcp` tool) prints it: `schema_version` first."""
+    assert command in SCHEMAS or command in TOOL_SCHEMAS, command
     return {"schema_version": SCHEMA_VERSION, **data}
 
 
@@ -279,6 +310,24 @@ def reference() -> str:
             "```",
             "",
         ]
+    same: dict[int, str] = {}
+    for command, schema in SCHEMAS.items():
+        same.setdefault(id(schema), command)
+    lines += [
+        "## `paas mcp` tools",
+        "",
+        "Each tool of [`paas mcp`](mcp.md) declares the schema of its result as its",
+        "`outputSchema`: the document of the matching command above, except `logs`.",
+        "A failed call is an error result (`isError`) holding `status: failed` and",
+        "`failure`, as a failed push prints it.",
+        "",
+        "| tool | result |",
+        "|---|---|",
+    ]
+    for tool, schema in TOOL_SCHEMAS.items():
+        name = same.get(id(schema))
+        lines.append(f"| `{tool}` | " + (f"as `paas {name} --json`" if name else "below") + " |")
+    lines += ["", "### `logs`", "", "```json", json.dumps(LOGS, indent=2), "```", ""]
     return "\n".join(lines)
 
 

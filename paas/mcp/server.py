@@ -201,7 +201,22 @@ def build_server(ops: Operations) -> MCPServer:
         request = Request("config_set", app, config=dict(config or {}))
         return await run(lambda: ops.apply(request, plan_id))
 
+    declare_output_schemas(server)
     return server
+
+
+def declare_output_schemas(server: MCPServer) -> None:
+    """Give each tool its result's JSON schema (paas.schemas.TOOL_SCHEMAS) as `outputSchema`.
+
+    The tools build their own `CallToolResult`, so the SDK cannot derive a
+    schema from a return type; a tool's metadata takes a hand-made one.
+    """
+    from paas.schemas import TOOL_SCHEMAS
+
+    for name, schema in TOOL_SCHEMAS.items():
+        tool = server._tool_manager.get_tool(name)  # the SDK has no public setter
+        assert tool is not None, name
+        tool.fn_metadata.output_schema = schema
 
 
 def serve(context: str | None) -> None:

@@ -178,13 +178,18 @@ class Operations:
         secrets = self._secrets(session, app)
         namespace = session.settings.namespace(app)
         found = app_logs(session.kube, namespace, app, process=process, tail=lines)
-        return {
-            "app": app,
-            "lines": [
-                scrub(f"{line.time[:19]}Z app[{line.source}]: {line.text}", secrets)
-                for line in found
-            ],
-        }
+        from paas.schemas import document
+
+        return document(
+            "logs",
+            {
+                "app": app,
+                "lines": [
+                    scrub(f"{line.time[:19]}Z app[{line.source}]: {line.text}", secrets)
+                    for line in found
+                ],
+            },
+        )
 
     def config_get(self, app: str) -> dict[str, Any]:
         """The config var names; every value null (the `config` document, redacted)."""

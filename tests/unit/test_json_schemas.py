@@ -98,3 +98,13 @@ def test_a_change_applied_with_no_wait_says_the_rollout_was_not_waited_for() -> 
         "push", "api", Steps(), outcome=Outcome(record, "http://x", unchanged=True)
     )
     assert "waited" not in same
+
+
+def test_the_mcp_logs_schema_is_valid_and_needs_its_version() -> None:
+    from paas.schemas import TOOL_SCHEMAS
+
+    schema = TOOL_SCHEMAS["logs"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document("logs", {"app": "api", "lines": ["x"]}), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"app": "api", "lines": ["x"]}, schema)

@@ -9,6 +9,7 @@ from mcp.client.client import Client
 from mcp.client.stdio import StdioServerParameters
 
 from paas.mcp.tools import scrub
+from paas.schemas import TOOL_SCHEMAS
 
 TOOLS = {
     "list_apps",
@@ -44,6 +45,12 @@ def test_paas_mcp_lists_its_tools_and_refuses_a_change_without_a_plan_id() -> No
                 assert "plan_id" in tools[name].input_schema["properties"]
                 assert tools[name].annotations.destructive_hint is True
             assert tools["status"].annotations.read_only_hint is True
+            # Each result's schema is declared, so a client checks what it gets.
+            for name, tool in tools.items():
+                assert tool.output_schema == TOOL_SCHEMAS[name], name
+            assert tools["push"].output_schema["properties"]["command"]["enum"][-1] == (
+                "config_set"
+            )
             for name, arguments in (
                 ("push", {"image": "registry.example.com/api:1"}),
                 ("rollback", {"app": "api"}),
