@@ -94,16 +94,26 @@ def create(
     if ca_file is None and os.environ.get("SSL_CERT_FILE"):
         candidate = Path(os.environ["SSL_CERT_FILE"])
         ca_file = candidate if candidate.is_file() else None
-    images = create_builder(
-        registry=registry or cluster.registry,
-        lifecycle=tarball,
-        env=dict(os.environ),
-        on_line=console.info,
-        base_image=base_image,
-        ca_file=ca_file,
-        insecure_registry=cluster.insecure_registry,
-        push=not no_push,
-    )
+    from paas.build.output import presented
+
+    # As a build shows: STEP and -----> lines without escape codes, the full log
+    # kept, its tail on a failure.
+    with presented(
+        "builder",
+        console.info,
+        start="Building the builder (base images, buildpacks, pack)...",
+        say=console.info,
+    ) as shown:
+        images = create_builder(
+            registry=registry or cluster.registry,
+            lifecycle=tarball,
+            env=dict(os.environ),
+            on_line=shown,
+            base_image=base_image,
+            ca_file=ca_file,
+            insecure_registry=cluster.insecure_registry,
+            push=not no_push,
+        )
     console.success(f"Builder `{images.builder}` is ready")
     if json_output:
         console.data(images.to_dict())

@@ -110,7 +110,7 @@ def install(
             base=base_image,
             ca_file=ca_file,
             say=console.info,
-            on_line=lambda line: console.line(f"  build | {line}"),
+            on_line=console.info,
         )
         plan = ReceiverPlan(built, plan.host, plan.size, plan.storage_class)
     console.info(f"Installing the receiver ({plan.image})...")

@@ -152,6 +152,9 @@ def builder(build_testbed: BuildTestbed) -> str:
             pytrace=False,
         )
     assert result.stdout.strip() == ref
+    # Shown as a build is: podman's and pack's escape codes and internals are only in the log.
+    assert "\x1b[" not in result.stderr, result.stderr[-2000:]
+    assert "Copying blob " not in result.stderr, result.stderr[-2000:]
     return ref
 
 
