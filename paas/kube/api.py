@@ -9,13 +9,17 @@ ApiClient, which handles kubeconfig auth and TLS.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paas.errors import ClusterError, NotFoundError
 from paas.objects import Obj
 
+if TYPE_CHECKING:
+    from paas.kube.transport import Transport
+
 FIELD_MANAGER = "paas"
 TIMEOUT = 30
+UNREACHABLE_HINT = "Check `KUBECONFIG` and that the API server is up; `paas doctor` says more."
 
 # Kinds whose plural is not `kind.lower() + "s"`.
 _PLURALS = {
@@ -90,14 +94,58 @@ def describe(obj: Obj) -> str:
     return f"{obj['kind']} `{obj['metadata']['name']}`"
 
 
+def error_of(status: int, reason: str, data: bytes) -> NotFoundError | KubeApiError:
+    """The error of an error answer: its Status's message, NotFoundError for 404."""
+    try:
+        decoded = json.loads(data)
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict):
+        decoded = {"message": data.decode(errors="replace")[:300]}
+    message = decoded.get("message") or reason
+    if status == 404:
+        return NotFoundError(str(message))
+    return KubeApiError(str(message), status=status, reason=str(decoded.get("reason", "")))
+
+
 class Kube:
-    """One cluster, as the current kubeconfig (or `context`) names it."""
+    """One cluster, as the current kubeconfig (or `context`) names it.
+
+    How requests go is chosen once, here: the fast transport when the
+    kubeconfig is one it reads, else the official client (loaded now, so an
+    unusable kubeconfig fails here as it always has).
+    """
 
     def __init__(self, context: str | None = None) -> None:
-        from paas.kube import load_client
+        from paas.kube.kubeconfig import Endpoint, find_endpoint
 
         self.context = context
-        self.client: Any = load_client(context)
+        self._client: Any = None
+        self.transport: Transport | None = None
+        found = find_endpoint(context)
+        if isinstance(found, Endpoint):
+            import ssl
+
+            from paas import __version__
+            from paas.kube.transport import Transport
+
+            try:
+                self.transport = Transport(found, user_agent=f"paas/{__version__}")
+            except (ssl.SSLError, OSError, ValueError):
+                self.transport = None  # the official client reports the unusable CA or key
+        if self.transport is None:
+            from paas.kube import load_client
+
+            self._client = load_client(context)
+
+    @property
+    def client(self) -> Any:
+        """The official client's ApiClient (exec and attach use it); loaded on first use."""
+        if self._client is None:
+            from paas.kube import load_client
+
+            self._client = load_client(self.context)
+        return self._client
 
     def request(
         self,
@@ -115,12 +163,40 @@ class Kube:
             NotFoundError: 404.
             KubeApiError: any other error status, or the server cannot be reached.
         """
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
-
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
+        if self.transport is None:
+            status, reason, data = self._official_request(
+                method, path, query, body, headers, timeout
+            )
+        else:
+            from paas.kube.transport import UnreachableError
+
+            payload = None if body is None else json.dumps(body).encode()
+            try:
+                answer = self.transport.request(
+                    method, path, query=query, body=payload, headers=headers, timeout=timeout
+                )
+            except UnreachableError as exc:
+                raise KubeApiError(f"cannot reach the cluster: {exc}", UNREACHABLE_HINT) from None
+            status, reason, data = answer.status, answer.reason, answer.data
+        if status >= 400:
+            raise error_of(status, reason, data)
+        return json.loads(data) if data else None
+
+    def _official_request(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str],
+        timeout: float,
+    ) -> tuple[int, str, bytes]:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
         params = self.client.param_serialize(
             method=method,
             resource_path=path,
@@ -133,22 +209,8 @@ class Kube:
             response = self.client.call_api(*params, _request_timeout=timeout)
             data = response.read()
         except (HTTPError, OSError, ApiException) as exc:
-            raise KubeApiError(
-                f"cannot reach the cluster: {exc}",
-                "Check `KUBECONFIG` and that the API server is up; `paas doctor` says more.",
-            ) from None
-        if response.status >= 400:
-            try:
-                status = json.loads(data)
-            except ValueError:
-                status = {"message": data.decode(errors="replace")[:300]}
-            message = status.get("message") or response.reason
-            if response.status == 404:
-                raise NotFoundError(str(message))
-            raise KubeApiError(
-                str(message), status=response.status, reason=str(status.get("reason", ""))
-            )
-        return json.loads(data) if data else None
+            raise KubeApiError(f"cannot reach the cluster: {exc}", UNREACHABLE_HINT) from None
+        return response.status, str(response.reason), data
 
     def apply(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """Server-side apply `obj` as field manager `paas`, taking over conflicting fields."""

@@ -43,9 +43,39 @@ def stream_log(
         query["sinceSeconds"] = str(since_seconds)
     if previous:  # the container's run before its last restart
         query["previous"] = "true"
+    path = resource_path("v1", "Pod", namespace, pod) + "/log"
+    for chunk in _split_lines(_log_chunks(kube, path, query, timeout)):
+        yield chunk.decode(errors="replace")
+
+
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            yield line
+    if buffer:
+        yield buffer
+
+
+def _log_chunks(
+    kube: Kube, path: str, query: dict[str, Any], timeout: float | None
+) -> Iterator[bytes]:
+    """The log's bytes as the API server sends them; nothing when it answers with an error."""
+    if kube.transport is not None:
+        status, chunks = kube.transport.stream(
+            path, query=query, headers={"Accept": "*/*"}, timeout=timeout
+        )
+        if status >= 400:
+            for _ in chunks:  # read the error to the end: the connection stays usable
+                pass
+            return
+        yield from chunks
+        return
     params = kube.client.param_serialize(
         method="GET",
-        resource_path=resource_path("v1", "Pod", namespace, pod) + "/log",
+        resource_path=path,
         query_params=list(query.items()),
         header_params={"Accept": "*/*"},
         auth_settings=["BearerToken"],
@@ -55,15 +85,8 @@ def stream_log(
     if response.status >= 400:
         raw.release_conn()
         return
-    buffer = b""
     try:
-        for chunk in raw.stream(4096, decode_content=True):
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                yield line.decode(errors="replace")
-        if buffer:
-            yield buffer.decode(errors="replace")
+        yield from raw.stream(4096, decode_content=True)
     finally:
         raw.release_conn()
 
