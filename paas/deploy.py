@@ -20,6 +20,7 @@ from paas.errors import PaasError, RolloutError
 from paas.kube.api import Kube, timestamp
 from paas.kube.claims import check_hosts, check_namespace
 from paas.kube.rollout import run_job, wait_for_rollout
+from paas.kube.routing import wait_routed
 from paas.kube.store import (
     AppLock,
     LockLostError,
@@ -204,6 +205,7 @@ def _carry_out(
             lock,
             timeout=timeout,
             wait=wait,
+            settle=settings.router_settle_seconds,
         )
     except (RolloutError, KeyboardInterrupt) as failure:
         _fail(kube, namespace, record, failure)
@@ -297,6 +299,7 @@ def _roll_out(
     *,
     timeout: float,
     wait: bool = True,
+    settle: float = 0.0,
 ) -> None:
     first = [o for o in objects if o["kind"] in FIRST]
     jobs = [o for o in objects if o["kind"] == "Job"]
@@ -312,6 +315,7 @@ def _roll_out(
     apply_objects(kube, rest)
     _prune_objects(kube, namespace, app.name, objects)
     deployments = [o["metadata"]["name"] for o in rest if o["kind"] == "Deployment"]
+    services = [o["metadata"]["name"] for o in rest if o["kind"] == "Service"]
     if not wait:
         return
 
@@ -328,6 +332,10 @@ def _roll_out(
         timeout=timeout,
         progress=progress,
     )
+    if services and record.pod_version is None:  # new pods: live once routed to
+        lock.check("waiting for the router")
+        if not wait_routed(kube, namespace, app.name, release.pod_name, services, settle=settle):
+            events.info("Routing follows: the router still lists pods of the last release.")
 
 
 def apply_objects(kube: Kube, objects: list[Obj]) -> None:

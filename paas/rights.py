@@ -145,6 +145,13 @@ RIGHTS: tuple[Right, ...] = tuple(
         ),
         *_rights("list", "events", "", "apps", f"{CHANGES} (explaining a failed rollout)"),
         *_rights(
+            "list",
+            "endpointslices",
+            "discovery.k8s.io",
+            "apps",
+            f"{CHANGES} (live once the router sends the new release every request)",
+        ),
+        *_rights(
             "create patch",
             "persistentvolumeclaims",
             "",

@@ -117,6 +117,10 @@ class ClusterSettings(BaseModel):
     namespace_prefix: str = ""
     history: int = Field(20, ge=2, le=1000)
     read_only_root: bool = False
+    #: Seconds the router takes to act on an endpoint change (Traefik's
+    #: `providersThrottleDuration`, 2 s by default): a change says "Released"
+    #: only once the old pods left the EndpointSlices and this much time passed.
+    router_settle_seconds: float = Field(2.0, ge=0, le=60)
     mirrors: MirrorSettings = Field(default_factory=MirrorSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
 

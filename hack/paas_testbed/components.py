@@ -325,6 +325,9 @@ def components() -> list[Component]:
                 f"--entryPoints.traefik.address={TRAEFIK_PING}",
                 "--ping=true",
                 "--providers.kubernetesingress=true",
+                # Apply endpoint changes within 0.5 s (default 2 s); `paas cluster init
+                # --router-settle` is told the same, so "Released" means routed.
+                "--providers.providersThrottleDuration=500ms",
                 "--providers.kubernetesingress.ingressendpoint.ip=127.0.0.1",
                 "--log.level=INFO",
                 "--log.nocolor=true",

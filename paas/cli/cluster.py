@@ -94,6 +94,16 @@ def init(
             "their default hosts)."
         ),
     ] = False,
+    router_settle: Annotated[
+        float,
+        typer.Option(
+            help="Seconds the router takes to act on an endpoint change (Traefik's "
+            "`providersThrottleDuration`): a change is reported live only once the old pods "
+            "left the EndpointSlices and this much time passed.",
+            min=0,
+            max=60,
+        ),
+    ] = 2.0,
     context: ContextOption = None,
 ) -> None:
     """Store the cluster's settings; every paas command reads them.
@@ -170,6 +180,7 @@ def init(
         mirrors=mirror_settings,
         read_only_root=read_only_root,
         policy=policy,
+        router_settle_seconds=router_settle,
     )
     write_settings(Kube(context), settings)
     get_console().success(
@@ -204,6 +215,7 @@ def info(context: ContextOption = None, json_output: JsonOption = False) -> None
             ("ingress class", settings.ingress_class or "(cluster default)"),
             ("tls", tls.mode + (f":{tls.issuer or tls.secret}" if tls.mode != "none" else "")),
             ("history", f"{settings.history} releases"),
+            ("router settle", f"{settings.router_settle_seconds:g} s"),
             ("policy exceptions", ", ".join(settings.policy.allow) or "(none)"),
         ],
         title="Cluster settings",

@@ -43,6 +43,8 @@ def paas(cluster: Cluster) -> Paas:
         "--registry",
         cluster.registry,
         "--insecure-registry",
+        "--router-settle",
+        "0.7",  # the testbed's Traefik applies endpoint changes within 0.5 s
         check=True,
     )
     return cli
