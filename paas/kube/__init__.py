@@ -13,6 +13,7 @@ from paas.errors import ClusterError
 
 #: A kubeconfig for CI: a path, or the kubeconfig's own text (as CI secrets hold it).
 ENV_KUBECONFIG = "PAAS_KUBECONFIG"
+UNREACHABLE_HINT = "Check `KUBECONFIG` and that the API server is up; `paas doctor` says more."
 
 
 def load_client(context: str | None = None) -> object:
@@ -83,17 +84,21 @@ def server_version(context: str | None = None) -> str:
     """The cluster's version, like `v1.33.13`.
 
     Raises:
-        ClusterError: the cluster cannot be reached.
+        ClusterError: the cluster cannot be reached, or refuses to say.
     """
-    from kubernetes import client
-    from urllib3.exceptions import HTTPError
+    from paas.errors import PaasError
+    from paas.kube.api import Kube, KubeApiError
 
-    api = client.VersionApi(load_client(context))
     try:
-        info = api.get_code(_request_timeout=5)
-    except (HTTPError, OSError, client.ApiException) as exc:
+        info = Kube(context).request("GET", "/version", timeout=5)
+    except KubeApiError as exc:
+        if not exc.status:  # unreachable: the message says so already
+            raise
         raise ClusterError(
-            f"cannot reach the cluster: {exc}",
-            "Check `KUBECONFIG` and that the API server is up; `paas doctor` says more.",
+            f"cannot reach the cluster: ({exc.status}) {exc.message}", UNREACHABLE_HINT
         ) from None
-    return str(info.git_version)
+    except ClusterError:
+        raise
+    except PaasError as exc:  # 404: not an API server at this address
+        raise ClusterError(f"cannot reach the cluster: {exc.message}", UNREACHABLE_HINT) from None
+    return str(info.get("gitVersion", "")) if isinstance(info, dict) else ""

@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from paas.errors import ClusterError, NotFoundError
+from paas.kube import UNREACHABLE_HINT
 from paas.objects import Obj
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 FIELD_MANAGER = "paas"
 TIMEOUT = 30
-UNREACHABLE_HINT = "Check `KUBECONFIG` and that the API server is up; `paas doctor` says more."
 
 # Kinds whose plural is not `kind.lower() + "s"`.
 _PLURALS = {

@@ -30,9 +30,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from unit_helpers import ROOT
 
-from paas.errors import NotFoundError
+from paas.errors import ClusterError, NotFoundError
+from paas.kube import server_version
 from paas.kube.api import Kube, KubeApiError
 from paas.kube.kubeconfig import Endpoint
+from paas.kube.logs import stream_log
 from paas.kube.transport import Transport, UnreachableError
 
 TOKEN = "t0ken-for-the-unit-tests"
@@ -163,12 +165,16 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             self._status(404, "NotFound", 'namespaces "missing" not found')
         elif self.path == "/api/v1/namespaces" and self.command == "POST":
             self._status(409, "AlreadyExists", 'namespaces "a" already exists')
+        elif self.path == "/version":
+            self._answer(200, {"major": "1", "minor": "33", "gitVersion": "v1.33.0"})
         elif self.path == "/boom":
             self._answer(500, b"<html>the proxy broke</html>", "text/html")
         elif self.path == "/slow":
             time.sleep(1.5)
             self._answer(200, {})
-        elif self.path.startswith("/log"):
+        elif "/pods/gone/" in self.path:
+            self._status(404, "NotFound", 'pods "gone" not found')
+        elif self.path.startswith("/log") or "/pods/web/log?" in self.path:
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
@@ -348,7 +354,7 @@ def test_a_stream_stopped_early_does_not_spoil_the_next_request(token_server: Se
     assert json.loads(answer.data)["items"] == [NAMESPACE]
 
 
-def kubeconfig_for(server: Server, tmp_path: Path) -> Path:
+def kubeconfig_for(server: Server, tmp_path: Path, token: str = TOKEN) -> Path:
     path = tmp_path / "kubeconfig"
     path.write_text(
         yaml.safe_dump(
@@ -358,7 +364,7 @@ def kubeconfig_for(server: Server, tmp_path: Path) -> Path:
                 "clusters": [
                     {"name": "c", "cluster": {"server": server.url, "certificate-authority": "ca"}}
                 ],
-                "users": [{"name": "u", "user": {"token": TOKEN}}],
+                "users": [{"name": "u", "user": {"token": token}}],
                 "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
                 "current-context": "x",
             }
@@ -453,3 +459,29 @@ def test_a_command_through_the_transport_never_imports_the_kubernetes_client(
     assert (row["name"], row["created"]) == ("a", "2026-01-02T03:04:05Z")
     assert "LOADED []" in result.stderr
     assert any(r["path"].startswith("/api/v1/namespaces?") for r in token_server.seen.requests)
+
+
+def test_the_server_version_and_a_refused_token(
+    token_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAAS_KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig_for(token_server, tmp_path)))
+    assert server_version() == "v1.33.0"
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig_for(token_server, tmp_path, token="wrong")))
+    with pytest.raises(ClusterError) as caught:
+        server_version()
+    assert caught.value.message == "cannot reach the cluster: (401) Unauthorized"
+    assert "wrong" not in caught.value.message + caught.value.hint
+
+
+def test_pod_logs_stream_through_the_transport_line_by_line(
+    kube: Kube, token_server: Server
+) -> None:
+    lines = list(stream_log(kube, "ns", "web", follow=True, tail=5, timestamps=True))
+    assert lines == ["one", "two", "three"]
+    assert token_server.seen.requests[-1]["path"] == (
+        "/api/v1/namespaces/ns/pods/web/log?follow=true&timestamps=true&tailLines=5"
+    )
+    assert list(stream_log(kube, "ns", "gone", follow=False)) == []
+    assert kube.list("v1", "Namespace", selector="x")  # the connection is still good
+    assert len(token_server.seen.ports()) == 1
