@@ -76,8 +76,8 @@ FAILURE: Schema = _object(
 CHANGE: Schema = _document(
     {
         "command": {
-            "enum": ["push", "deploy", "promote", "rollback", "config_set"],
-            "description": "`config_set` only from the `paas mcp` tool of that name",
+            "enum": ["push", "deploy", "promote", "rollback", "config set"],
+            "description": "`config set` only from the `paas mcp` tool `config_set`",
         },
         "app": _STR,
         "status": {"enum": ["succeeded", "unchanged", "failed"]},

@@ -49,7 +49,7 @@ def test_paas_mcp_lists_its_tools_and_refuses_a_change_without_a_plan_id() -> No
             for name, tool in tools.items():
                 assert tool.output_schema == TOOL_SCHEMAS[name], name
             assert tools["push"].output_schema["properties"]["command"]["enum"][-1] == (
-                "config_set"
+                "config set"
             )
             for name, arguments in (
                 ("push", {"image": "registry.example.com/api:1"}),
