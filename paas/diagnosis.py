@@ -8,8 +8,9 @@ release phase, `paas run` and cluster builds read their pods with it too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from paas.objects import Obj
 
@@ -20,14 +21,27 @@ CRASH_RESTARTS = 2
 READINESS_GRACE_SECONDS = 90
 # How long a pod may wait for its config (a Secret the kubelet has not synced yet).
 CONFIG_GRACE_SECONDS = 30
+# How long a running, unready container must have run before its log's repeated
+# failures (workers exiting, the same error again) count as a process that is up
+# but keeps failing: a server that gives up (gunicorn halting once its first
+# workers fail to boot) has exited by then, and its exit says so.
+BOOT_REPEAT_SECONDS = 10
+# How long before one lone error line counts as why it does not start. Heroku
+# gives a dyno 60 s to boot.
+BOOT_ERROR_SECONDS = 40
+# How much of a log is read: lines are the app's output, of any length and content.
+SCAN_LINES = 300
+LINE_CHARS = 2000
+# How much of an error line a message quotes.
+QUOTE_CHARS = 240
 
 
 @dataclass(frozen=True)
 class RolloutFailure:
     """A diagnosed rollout failure."""
 
-    reason: str  # ImagePullBackOff, CrashLoopBackOff, OOMKilled, ReadinessFailing,
-    # NotListening, Unschedulable, Quota, ConfigError
+    reason: str  # ImagePullBackOff, CrashLoopBackOff, BootFailure, OOMKilled,
+    # ReadinessFailing, NotListening, Unschedulable, Quota, ConfigError
     pod: str
     detail: str
     hint: str
@@ -59,8 +73,21 @@ def _terminated(status: Obj, key: str = "lastState") -> Obj:
     return status.get(key, {}).get("terminated") or {}
 
 
+def unready_container(pod: Obj) -> str | None:
+    """The name of the pod's container that runs but is not ready, if any: its log tells why."""
+    for cs in pod.get("status", {}).get("containerStatuses", []):
+        if cs.get("state", {}).get("running") and not cs.get("ready"):
+            return str(cs.get("name", ""))
+    return None
+
+
 def pod_failure(
-    pod: Obj, events: Sequence[Obj], *, running_for: float, age: float = 3600
+    pod: Obj,
+    events: Sequence[Obj],
+    *,
+    running_for: float,
+    age: float = 3600,
+    lines: Sequence[str] = (),
 ) -> RolloutFailure | None:
     """The failure one pod shows, if any.
 
@@ -70,6 +97,9 @@ def pod_failure(
         running_for: Seconds since its container last started (readiness grace).
         age: Seconds since the pod was created. A config error younger than
             CONFIG_GRACE_SECONDS is often the kubelet still syncing a new Secret.
+        lines: The last lines of the log of its running, unready container
+            (`unready_container`), when read: a process that is up but keeps
+            failing (see `boot_failure`) is named before any probe gives up.
     """
     name = pod["metadata"]["name"]
     status = pod.get("status", {})
@@ -131,11 +161,11 @@ def pod_failure(
                 container,
                 show_logs=True,
             )
-        if (
-            cs.get("state", {}).get("running")
-            and not cs.get("ready")
-            and running_for > READINESS_GRACE_SECONDS
-        ):
+        running = cs.get("state", {}).get("running") and not cs.get("ready")
+        booting = boot_failure(name, container, lines, running_for=running_for) if running else None
+        if booting is not None:
+            return booting
+        if running and running_for > READINESS_GRACE_SECONDS:
             probe_events = [e.get("message", "") for e in events if e.get("reason") == "Unhealthy"]
             detail = probe_events[-1] if probe_events else "the readiness check keeps failing"
             if any("connection refused" in m for m in probe_events):
@@ -172,6 +202,178 @@ def hint_from_logs(hint: str, lines: Sequence[str]) -> str:
     if any("Read-only file system" in line for line in lines):
         return READ_ONLY_HINT
     return hint
+
+
+FIX_ERROR_HINT = (
+    "Fix that error in the app and push again; to read the failing release's whole "
+    "log, push with `--no-rollback` and run `paas logs`."
+)
+WORKERS_EXIT_HINT = (
+    "Read the log lines above for why the workers exit, fix the app and push again; "
+    "to read the failing release's whole log, push with `--no-rollback` and run `paas logs`."
+)
+
+# A server's line saying one of its workers ended; the master lives on and respawns it.
+_WORKER_EXIT = re.compile(
+    r"Worker \(pid:\d+\) (?:exited with code|was sent SIGKILL)"  # gunicorn
+    r"|WORKER TIMEOUT \(pid:\d+\)"  # gunicorn: a worker stuck booting
+    r"|Child process \[\d+\] died"  # uvicorn --workers
+    r"|Early termination of worker"  # puma, cluster mode
+    r"|reaped #<Process::Status: pid \d+ exit [1-9]"  # unicorn
+    r"|[Ww]orker \d+ (?:died|exited)"  # node's cluster module, as its docs log it
+    r"|App \[[^\]]*\] exited with code \[[1-9]"  # pm2
+)
+# A server's line saying it gives up and exits (the container's status may say it
+# runs a moment longer): its exit, a crash loop, says the rest.
+_HALTING = re.compile(
+    r"Reason: (?:Worker failed to boot|App failed to load)\.|Shutting down: Master"
+    r"|^gunicorn\.errors\.HaltServer"
+)
+# An exception's own line: Python's `KeyError: 'x'`, `sqlalchemy.exc.OperationalError: ...`,
+# Node's `Error: Cannot find module 'x'`, `Error [ERR_REQUIRE_ESM]: ...`.
+_EXCEPTION = re.compile(r"(?:[a-z_]\w*\.)*(?:[A-Z]\w*)?(?:Error|Exception)(?: \[[A-Z_]+\])?: \S")
+# Ruby's: `app.rb:1:in 'require': cannot load such file -- x (LoadError)`.
+_RUBY_EXCEPTION = re.compile(r"\S+:\d+:in [`'][^']*': .+ \([A-Z]\w*(?:::[A-Z]\w*)*\)$")
+# A server's line quoting the app's error after its own words.
+_QUOTED_ERROR = re.compile(r"Unable to load application: \S|Error loading ASGI app\. \S")
+# Exceptions a server or the interpreter raises about itself, not the app's cause.
+_SERVER_OWN = (
+    "gunicorn.",
+    "uvicorn.",
+    "hypercorn.",
+    "waitress.",
+    "SystemExit",
+    "KeyboardInterrupt",
+)
+
+
+def error_lines(lines: Sequence[str]) -> list[str]:
+    """The app's own error lines in a log, oldest first: exceptions, not the server's.
+
+    The line that ends a Python traceback, whatever its class; a Python, Node
+    or Ruby exception line; a server's line quoting the app's error (puma's
+    `Unable to load application:`). Each line is read up to `LINE_CHARS`.
+    """
+    return [line for _, line in _errors(lines[-SCAN_LINES:])]
+
+
+def _errors(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """`error_lines`, each with its index in `lines`."""
+    found: list[tuple[int, str]] = []
+    in_traceback = False
+    for i, raw in enumerate(lines):
+        line = raw[:LINE_CHARS].rstrip()
+        if line.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+            continue
+        if in_traceback and (not line or line[0].isspace()):
+            continue  # a frame, its source line, a caret
+        ends_traceback, in_traceback = in_traceback, False
+        quoted = _QUOTED_ERROR.search(line)
+        if quoted is not None:
+            found.append((i, line[quoted.start() :]))
+        elif (
+            ends_traceback or _EXCEPTION.match(line) or _RUBY_EXCEPTION.match(line)
+        ) and not line.startswith(_SERVER_OWN):
+            found.append((i, line))
+    return found
+
+
+def _quote(line: str) -> str:
+    text = line.strip().replace("`", "'")  # a backtick would end the quote around it
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
+
+
+def boot_failure(
+    pod: str, container: str, lines: Sequence[str], *, running_for: float
+) -> RolloutFailure | None:
+    """A process that is up but keeps failing, named by the app's own error line.
+
+    gunicorn, uvicorn, puma, unicorn and node's cluster keep a master running
+    while each worker prints the app's error and exits; the probes then only see
+    `connection refused`, as from an app bound to the wrong port. The log tells
+    them apart: workers exiting again and again, or the same error line again,
+    decide once the container has run `BOOT_REPEAT_SECONDS`; a lone error line
+    once it has run `BOOT_ERROR_SECONDS` without becoming ready. A healthy
+    process (no error lines, no worker exits) is left to the probes
+    (NotListening). A server that says it is shutting down is left to its exit
+    (CrashLoopBackOff).
+
+    Args:
+        pod: The pod's name.
+        container: The container whose log `lines` are.
+        lines: The container's last log lines (current run).
+        running_for: Seconds since the container started.
+    """
+    scanned = [line[:LINE_CHARS] for line in lines[-SCAN_LINES:]]
+    found = _errors(scanned)
+    exit_at = [i for i, line in enumerate(scanned) if _WORKER_EXIT.search(line)]
+    halted_at = [i for i, line in enumerate(scanned) if _HALTING.search(line)]
+    if halted_at and halted_at[-1] > max([*exit_at, *(i for i, _ in found)], default=-1):
+        return None  # it gave up after its last failure (a supervisor may start it again)
+    exits = [scanned[i] for i in exit_at]
+    errors = [line for _, line in found]
+    error = errors[-1] if errors else ""
+    repeated = running_for >= BOOT_REPEAT_SECONDS and (len(exits) >= 2 or errors.count(error) >= 2)
+    if not (repeated or (error and running_for >= BOOT_ERROR_SECONDS)):
+        return None
+    if error:
+        detail = f"the app fails as it starts: `{_quote(error)}`"
+        if len(exits) >= 2:
+            detail += f", and its workers keep exiting ({len(exits)} in the last lines)"
+        elif errors.count(error) >= 2:
+            detail += f", again and again ({errors.count(error)} times in the last lines)"
+        return RolloutFailure("BootFailure", pod, detail, FIX_ERROR_HINT, container, show_logs=True)
+    return RolloutFailure(
+        "BootFailure",
+        pod,
+        f"its workers keep exiting ({len(exits)} in the last lines): `{_quote(exits[-1])}`",
+        WORKERS_EXIT_HINT,
+        container,
+        show_logs=True,
+    )
+
+
+def explain_with_logs(failure: RolloutFailure, lines: Sequence[str]) -> RolloutFailure:
+    """The failure, sharpened by the last log lines of its container.
+
+    A crash loop whose log ends in the app's error names that error; probes
+    that gave up on a process whose log shows errors (`boot_failure`) are a
+    BootFailure, not a port to fix; a known cause in the log (a read-only
+    filesystem) gets its own hint.
+    """
+    if failure.reason in ("NotListening", "ReadinessFailing"):
+        booting = boot_failure(
+            failure.pod, failure.container, lines, running_for=READINESS_GRACE_SECONDS
+        )
+        if booting is not None:
+            failure = booting
+    elif failure.reason == "CrashLoopBackOff":
+        errors = error_lines(lines)
+        if errors:
+            failure = replace(
+                failure,
+                detail=f"{failure.detail}; the app's error: `{_quote(errors[-1])}`",
+                hint=FIX_ERROR_HINT,
+            )
+    return replace(failure, hint=hint_from_logs(failure.hint, lines))
+
+
+def shown_log_lines(lines: Sequence[str], count: int) -> list[str]:
+    """The `count` log lines a failure shows: the last ones, or those ending at the app's error.
+
+    A server that halts prints its own traceback after the app's (gunicorn's
+    `HaltServer`), which would push the app's out of a short tail.
+    """
+    scanned = list(lines[-SCAN_LINES:])
+    found = _errors(scanned)
+    if not found:
+        return list(lines[-count:])
+    last = found[-1][0]
+    # The window ends just after the error (the server's next lines: the worker's
+    # exit), unless the log is too short to fill it before the error.
+    start = max(0, min(len(scanned), last + 3) - count)
+    return scanned[start : start + count]
 
 
 def replicaset_failure(replicasets: Sequence[Obj]) -> RolloutFailure | None:

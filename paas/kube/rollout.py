@@ -1,7 +1,10 @@
 """Waiting for a release to roll out, and running the release phase, on a real cluster.
 
 Polls once a second and fails fast: the first pod of the new release that shows
-a known failure (see `paas.diagnosis`) ends the wait with a `RolloutError`.
+a known failure (see `paas.diagnosis`) ends the wait with a `RolloutError`. A
+pod that runs but is not ready has its log tail read every few seconds, so an
+app that keeps failing inside a live process is named by its error long before
+a probe gives up on it.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import time
 from collections.abc import Callable
 
 from paas.diagnosis import (
+    SCAN_LINES,
     RolloutFailure,
     deployment_done,
     exit_code,
-    hint_from_logs,
+    explain_with_logs,
     pod_failure,
     replicaset_failure,
+    shown_log_lines,
+    unready_container,
 )
 from paas.errors import ReleasePhaseError, RolloutError
 from paas.kube.api import Kube, seconds_since
@@ -24,8 +30,11 @@ from paas.objects import Obj
 
 POLL_SECONDS = 1.0
 LOG_LINES = 20
-# How many of the failing process's last lines are searched for a known cause.
-SCAN_LINES = 300
+# How much of a log is read at most, whatever its lines hold (`SCAN_LINES` lines).
+SCAN_CHARS = 256 * 1024
+# A running, unready container's log is read this long after it started, then this often.
+BOOT_LOG_AFTER_SECONDS = 2.0
+BOOT_LOG_EVERY_SECONDS = 5.0
 
 Progress = Callable[[str, int, int], None]
 
@@ -53,22 +62,32 @@ def _events(kube: Kube, namespace: str, pod: str) -> list[Obj]:
     return items
 
 
+def _log_tail(kube: Kube, namespace: str, pod: str, container: str, *, previous: bool) -> list[str]:
+    """A container's last `SCAN_LINES` lines, at most `SCAN_CHARS` of them."""
+    lines: list[str] = []
+    budget = SCAN_CHARS
+    for line in stream_log(
+        kube,
+        namespace,
+        pod,
+        container=container or None,
+        follow=False,
+        tail=SCAN_LINES,
+        previous=previous,
+    ):
+        budget -= len(line)
+        if budget < 0:
+            break
+        lines.append(line)
+    return lines
+
+
 def last_log_lines(kube: Kube, namespace: str, failure: RolloutFailure) -> list[str]:
     """The failing container's last `SCAN_LINES` lines (its previous run's, if it restarted)."""
     if not failure.pod:
         return []
     for previous in (True, False):
-        lines = list(
-            stream_log(
-                kube,
-                namespace,
-                failure.pod,
-                container=failure.container or None,
-                follow=False,
-                tail=SCAN_LINES,
-                previous=previous,
-            )
-        )
+        lines = _log_tail(kube, namespace, failure.pod, failure.container, previous=previous)
         if any(line.strip() for line in lines):
             return lines
     return []
@@ -91,6 +110,7 @@ def wait_for_rollout(
     """
     deadline = time.monotonic() + timeout
     pending = set(deployments)
+    log_read: dict[str, float] = {}  # pod -> when its log was last read (monotonic)
     while pending:
         for name in sorted(pending):
             deployment = kube.get("apps/v1", "Deployment", namespace, name)
@@ -112,14 +132,15 @@ def wait_for_rollout(
             if done:
                 pending.discard(name)
                 continue
-            failure = _diagnose(kube, namespace, app, process, pods)
+            failure = _diagnose(kube, namespace, app, process, pods, log_read)
             if failure is not None:
                 lines = last_log_lines(kube, namespace, failure) if failure.show_logs else []
+                failure = explain_with_logs(failure, lines)
                 raise RolloutError(
                     failure.message(process),
-                    hint_from_logs(failure.hint, lines),
+                    failure.hint,
                     reason=failure.reason,
-                    log_lines=tuple(lines[-LOG_LINES:]),
+                    log_lines=tuple(shown_log_lines(lines, LOG_LINES)),
                 )
         if not pending:
             return
@@ -139,13 +160,33 @@ def _ready(pod: Obj) -> bool:
     )
 
 
+def _boot_log(kube: Kube, namespace: str, pod: Obj, log_read: dict[str, float]) -> list[str]:
+    """The log tail of the pod's running, unready container, when it is due to be read."""
+    name, container = pod["metadata"]["name"], unready_container(pod)
+    now = time.monotonic()
+    if (
+        container is None
+        or _started(pod) < BOOT_LOG_AFTER_SECONDS
+        or now - log_read.get(name, -BOOT_LOG_EVERY_SECONDS) < BOOT_LOG_EVERY_SECONDS
+    ):
+        return []
+    log_read[name] = now
+    return _log_tail(kube, namespace, name, container, previous=False)
+
+
 def _diagnose(
-    kube: Kube, namespace: str, app: str, process: str, pods: list[Obj]
+    kube: Kube,
+    namespace: str,
+    app: str,
+    process: str,
+    pods: list[Obj],
+    log_read: dict[str, float],
 ) -> RolloutFailure | None:
     for pod in pods:
         running_for = _started(pod)
         events = _events(kube, namespace, pod["metadata"]["name"]) if running_for > 30 else []
-        failure = pod_failure(pod, events, running_for=running_for, age=_age(pod))
+        lines = _boot_log(kube, namespace, pod, log_read)
+        failure = pod_failure(pod, events, running_for=running_for, age=_age(pod), lines=lines)
         if failure is not None:
             return failure
     replicasets = kube.list(
