@@ -485,3 +485,63 @@ def test_pod_logs_stream_through_the_transport_line_by_line(
     assert list(stream_log(kube, "ns", "gone", follow=False)) == []
     assert kube.list("v1", "Namespace", selector="x")  # the connection is still good
     assert len(token_server.seen.ports()) == 1
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        target.close()
+
+
+@pytest.fixture
+def connect_proxy() -> Iterator[tuple[str, list[str]]]:
+    """An http proxy that tunnels CONNECT requests; yields its URL and the targets asked for."""
+    asked: list[str] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(4096)
+            target = head.split(b" ")[1].decode()
+            asked.append(target)
+            host, port = target.rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", asked
+    listener.close()
+
+
+def test_an_http_proxy_tunnels_to_the_server(
+    token_server: Server, connect_proxy: tuple[str, list[str]]
+) -> None:
+    proxy, asked = connect_proxy
+    transport = Transport(token_endpoint(token_server, proxy=proxy))
+    assert transport.request("GET", "/version").status == 200
+    assert transport.request("GET", "/version").status == 200  # the same tunnel
+    assert asked == [token_server.url.removeprefix("https://")]
+    assert token_server.seen.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_token_file_is_read_again_when_it_changes(token_server: Server, tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("expired\n")
+    ca = str(token_server.pki.ca)
+    transport = Transport(Endpoint(server=token_server.url, ca_file=ca, token_file=str(token)))
+    assert transport.request("GET", "/x").status == 401
+    token.write_text(f"{TOKEN}\n")  # the kubelet rotated it
+    assert transport.request("GET", "/x").status == 200
+    assert token_server.seen.requests[-1]["headers"]["Authorization"] == f"Bearer {TOKEN}"
