@@ -20,7 +20,7 @@ from paas.errors import PaasError, RolloutError
 from paas.kube.api import Kube, timestamp
 from paas.kube.claims import check_hosts, check_namespace
 from paas.kube.rollout import run_job, wait_for_rollout
-from paas.kube.routing import wait_routed
+from paas.kube.routing import wait_accepted, wait_routed
 from paas.kube.store import (
     AppLock,
     LockLostError,
@@ -54,6 +54,9 @@ PRUNABLE = (
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("batch/v1", "CronJob"),
 )
+#: Listed only on clusters whose settings name a Gateway (elsewhere the kind may not exist).
+HTTPROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
+ROUTE_KINDS = frozenset({"Ingress", "HTTPRoute"})
 FIRST = ("Namespace", "ServiceAccount", "Secret")
 
 
@@ -142,7 +145,7 @@ def deploy(
             assert last is not None  # nothing changed, so there is a release
             return Outcome(last, app_url(settings, app_name), unchanged=True)
         objects = render(record.app, record.release(), settings)
-        check_hosts(kube, app_name, namespace, objects)
+        check_hosts(kube, app_name, namespace, objects, gateway=bool(settings.gateway))
         lock.check("recording the release")
         save_release(kube, namespace, record, objects, create=True)
         events.info(f"Release {record.name}: {record.description}")
@@ -206,6 +209,7 @@ def _carry_out(
             timeout=timeout,
             wait=wait,
             settle=settings.router_settle_seconds,
+            gateway=bool(settings.gateway),
         )
     except (RolloutError, KeyboardInterrupt) as failure:
         _fail(kube, namespace, record, failure)
@@ -300,6 +304,7 @@ def _roll_out(
     timeout: float,
     wait: bool = True,
     settle: float = 0.0,
+    gateway: bool = False,
 ) -> None:
     first = [o for o in objects if o["kind"] in FIRST]
     jobs = [o for o in objects if o["kind"] == "Job"]
@@ -313,7 +318,7 @@ def _roll_out(
         lock.check("running the release phase")
     lock.check("applying the release")
     apply_objects(kube, rest)
-    _prune_objects(kube, namespace, app.name, objects)
+    old_routes = _prune_objects(kube, namespace, app.name, objects, gateway=gateway)
     deployments = [o["metadata"]["name"] for o in rest if o["kind"] == "Deployment"]
     services = [o["metadata"]["name"] for o in rest if o["kind"] == "Service"]
     if not wait:
@@ -336,6 +341,7 @@ def _roll_out(
         lock.check("waiting for the router")
         if not wait_routed(kube, namespace, app.name, release.pod_name, services, settle=settle):
             events.info("Routing follows: the router still lists pods of the last release.")
+    _switch_routes(kube, namespace, old_routes, rest, events, settle)
 
 
 def apply_objects(kube: Kube, objects: list[Obj]) -> None:
@@ -352,21 +358,59 @@ def apply_objects(kube: Kube, objects: list[Obj]) -> None:
         kube.apply(obj)
 
 
-def _stale_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> list[Obj]:
+def _stale_objects(
+    kube: Kube, namespace: str, app: str, keep: list[Obj], *, gateway: bool = False
+) -> list[Obj]:
     """The app's prunable objects in the cluster that `keep` does not have."""
     wanted = {(o["kind"], o["metadata"]["name"]) for o in keep}
     selector = f"paas.dev/app={app},app.kubernetes.io/managed-by=paas"
+    kinds = (
+        (*PRUNABLE, HTTPROUTE)
+        if gateway or any(o["kind"] == "HTTPRoute" for o in keep)
+        else PRUNABLE
+    )
     return [
         obj
-        for api_version, kind in PRUNABLE
+        for api_version, kind in kinds
         for obj in kube.list(api_version, kind, namespace, selector=selector)
         if (kind, obj["metadata"]["name"]) not in wanted
     ]
 
 
-def _prune_objects(kube: Kube, namespace: str, app: str, keep: list[Obj]) -> None:
-    for obj in _stale_objects(kube, namespace, app, keep):
+def _prune_objects(
+    kube: Kube, namespace: str, app: str, keep: list[Obj], *, gateway: bool = False
+) -> list[Obj]:
+    """Delete what `keep` no longer has, except a route of the other kind; return those routes.
+
+    While an app moves between an Ingress and an HTTPRoute both stay, so that
+    requests keep arriving until the new route is accepted (`_switch_routes`).
+    """
+    new_routes = {o["kind"] for o in keep if o["kind"] in ROUTE_KINDS}
+    kept = []
+    for obj in _stale_objects(kube, namespace, app, keep, gateway=gateway):
+        if new_routes and obj["kind"] in ROUTE_KINDS and obj["kind"] not in new_routes:
+            kept.append(obj)
+            continue
         kube.delete(obj["apiVersion"], obj["kind"], namespace, obj["metadata"]["name"])
+    return kept
+
+
+def _switch_routes(
+    kube: Kube, namespace: str, old: list[Obj], objects: list[Obj], events: Events, settle: float
+) -> None:
+    """Delete the `old` routes once the new route in `objects` is accepted and settled."""
+    if not old:
+        return
+    new = next(o for o in objects if o["kind"] in ROUTE_KINDS)
+    if not wait_accepted(kube, new, settle=settle):
+        events.warning(
+            f"The router has not accepted the new {new['kind']} yet; the "
+            f"{old[0]['kind']} stays until a later change, so requests keep arriving."
+        )
+        return
+    for obj in old:
+        kube.delete(obj["apiVersion"], obj["kind"], namespace, obj["metadata"]["name"])
+    events.info(f"Routed by the {new['kind']} now; removed the {old[0]['kind']}.")
 
 
 def _fail(kube: Kube, namespace: str, record: ReleaseRecord, failure: BaseException) -> None:

@@ -62,6 +62,12 @@ _APPLIED = (
         "list patch create delete",
         f"{CHANGES} (apply, prune; listed in every namespace: a domain belongs to one app)",
     ),
+    (
+        "httproutes",
+        "gateway.networking.k8s.io",
+        "list get patch create delete",
+        f"{CHANGES} (apply, prune; on clusters with a Gateway: routing `gateway`)",
+    ),
     ("poddisruptionbudgets", "policy", "list patch create delete", f"{CHANGES} (apply, prune)"),
     (
         "horizontalpodautoscalers",
@@ -93,6 +99,13 @@ RIGHTS: tuple[Right, ...] = tuple(
         ),
         *_rights(
             "list", "storageclasses", "storage.k8s.io", "cluster", "push --strategy cluster, doctor"
+        ),
+        *_rights(
+            "get",
+            "customresourcedefinitions",
+            "apiextensions.k8s.io",
+            "cluster",
+            "cluster init (whether the Gateway API is installed)",
         ),
         *_rights("get", "configmaps", "", "system", "every command (the cluster settings)"),
         *_rights(

@@ -121,6 +121,20 @@ class ClusterSettings(BaseModel):
     #: `providersThrottleDuration`, 2 s by default): a change says "Released"
     #: only once the old pods left the EndpointSlices and this much time passed.
     router_settle_seconds: float = Field(2.0, ge=0, le=60)
+    #: How requests reach apps: an Ingress each, or a Gateway API HTTPRoute each
+    #: attached to `gateway` (`NAMESPACE/NAME`); paas.yaml's `kubernetes.routing`
+    #: overrides it per app.
+    routing: Literal["ingress", "gateway"] = "ingress"
+    gateway: str = Field(
+        "", pattern=r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+    )
+
+    @model_validator(mode="after")
+    def _gateway_named(self) -> ClusterSettings:
+        if self.routing == "gateway" and not self.gateway:
+            raise ValueError("routing `gateway` needs `gateway`, the Gateway as NAMESPACE/NAME")
+        return self
+
     mirrors: MirrorSettings = Field(default_factory=MirrorSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
 

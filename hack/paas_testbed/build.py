@@ -157,6 +157,19 @@ def build_traefik(out: Path, logfile: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def build_gateway_api(out: Path, logfile: Path) -> None:
+    """The Gateway API's standard-channel CRDs, as its module ships them."""
+    del logfile  # a copy: nothing to log
+    src = Path(go_mod_download("sigs.k8s.io/gateway-api", PINS["GATEWAY_API_VERSION"])["Dir"])
+    (out / "crds").mkdir()
+    for crd in sorted((src / "config" / "crd" / "standard").glob("*.yaml")):
+        shutil.copyfile(crd, out / "crds" / crd.name)
+
+
+def gateway_api_crds() -> list[Path]:
+    return sorted((CACHE / f"gateway-api-{PINS['GATEWAY_API_VERSION']}" / "crds").glob("*.yaml"))
+
+
 def build_coredns(out: Path, logfile: Path) -> None:
     version = PINS["COREDNS_VERSION"]
     env = dict(go_env(), GOBIN=str(out / "bin"))
@@ -362,6 +375,7 @@ BUILD_LANES: tuple[tuple[Component, ...], ...] = (
     (
         ("debian", "DEBIAN_SUITE", build_debian_rootfs),
         ("pause", "PAUSE_TAG", build_pause),
+        ("gateway-api", "GATEWAY_API_VERSION", build_gateway_api),
     ),
 )
 

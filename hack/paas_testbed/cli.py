@@ -12,7 +12,14 @@ import time
 import urllib.error
 from collections.abc import Callable
 
-from .build import build_all, build_kaniko, cached_build, kbin, lifecycle_tarball
+from .build import (
+    build_all,
+    build_kaniko,
+    cached_build,
+    gateway_api_crds,
+    kbin,
+    lifecycle_tarball,
+)
 from .components import component, components
 from .config import (
     BIN,
@@ -62,6 +69,37 @@ metadata:
 provisioner: paas.test/host-directory
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
+"""
+
+# Traefik's Gateway API provider serves this Gateway on its `web` entry point
+# (port 80); apps in any namespace attach HTTPRoutes to it.
+GATEWAY_OBJECTS = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: traefik
+spec:
+  controllerName: traefik.io/gateway-controller
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: gateway
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: paas
+  namespace: gateway
+spec:
+  gatewayClassName: traefik
+  listeners:
+    - name: http
+      protocol: HTTP
+      port: 80
+      allowedRoutes:
+        namespaces:
+          from: All
 """
 
 
@@ -136,6 +174,17 @@ def cmd_up(_: argparse.Namespace) -> None:
         "-f",
         "-",
         stdin=BOOTSTRAP_OBJECTS.encode(),
+    )
+    crds = gateway_api_crds()
+    kubectl("apply", "--server-side", "--field-manager=paas-testbed", *(f"-f={c}" for c in crds))
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+    kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=paas-testbed",
+        "-f",
+        "-",
+        stdin=GATEWAY_OBJECTS.encode(),
     )
     if comps["volumes"].pid() is None:
         (RUN / "volumes.ready").unlink(missing_ok=True)

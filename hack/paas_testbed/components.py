@@ -325,6 +325,7 @@ def components() -> list[Component]:
                 f"--entryPoints.traefik.address={TRAEFIK_PING}",
                 "--ping=true",
                 "--providers.kubernetesingress=true",
+                "--providers.kubernetesgateway=true",
                 # Apply endpoint changes within 0.5 s (default 2 s); `paas cluster init
                 # --router-settle` is told the same, so "Released" means routed.
                 "--providers.providersThrottleDuration=500ms",

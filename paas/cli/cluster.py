@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from paas.cli.common import ContextOption
 from paas.cli.options import JsonOption
+
+if TYPE_CHECKING:
+    from paas.kube.api import Kube
 
 group = typer.Typer(
     help="Team-wide cluster settings: domain, registry, builder, TLS.", no_args_is_help=True
@@ -104,6 +107,21 @@ def init(
             max=60,
         ),
     ] = 2.0,
+    routing: Annotated[
+        str,
+        typer.Option(
+            help="How requests reach apps: `ingress` (an Ingress each), `gateway` (a Gateway "
+            "API HTTPRoute each, on `--gateway`) or `auto`: gateway when `--gateway` is given "
+            "and the cluster has the Gateway API, else ingress. paas.yaml's "
+            "`kubernetes.routing` overrides it per app."
+        ),
+    ] = "auto",
+    gateway: Annotated[
+        str,
+        typer.Option(
+            help="The Gateway app routes attach to, `NAMESPACE/NAME`.", show_default=False
+        ),
+    ] = "",
     context: ContextOption = None,
 ) -> None:
     """Store the cluster's settings; every paas command reads them.
@@ -118,6 +136,8 @@ def init(
       paas cluster init --domain apps.internal --registry registry.internal \\
         --mirror pip=https://pypi.internal/simple --mirror npm=https://npm.internal/ \\
         --mirror-credentials mirror-credentials
+      paas cluster init --domain apps.example.com --registry registry.example.com/team \\
+        --gateway gateway/public            # HTTPRoutes on the Gateway `public`
     """
     from pydantic import ValidationError
 
@@ -168,6 +188,8 @@ def init(
             f"`--allow`: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
             "Name the exception as docs/security.md lists it.",
         ) from None
+    kube = Kube(context)
+    chosen = _routing(kube, routing, gateway)
     settings = ClusterSettings(
         domain=domain,
         registry=registry,
@@ -181,11 +203,55 @@ def init(
         read_only_root=read_only_root,
         policy=policy,
         router_settle_seconds=router_settle,
+        routing=chosen,
+        gateway=gateway,
     )
-    write_settings(Kube(context), settings)
+    write_settings(kube, settings)
     get_console().success(
         f"Stored the settings: apps are served at `APP.{domain}`, images go to `{registry}`."
     )
+
+
+def _routing(kube: Kube, routing: str, gateway: str) -> Literal["ingress", "gateway"]:
+    """`--routing` made definite: `auto` is gateway when a Gateway is named and the API is there.
+
+    Raises:
+        UsageError: a bad value, gateway routing without `--gateway`, or without the API.
+    """
+    import re
+
+    from paas.errors import UsageError
+
+    if routing not in ("auto", "ingress", "gateway"):
+        raise UsageError(
+            f"`--routing {routing}` is not understood", "Use auto, ingress or gateway."
+        )
+    if gateway and not re.fullmatch(
+        r"[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?", gateway
+    ):
+        raise UsageError(
+            f"`--gateway {gateway}` is not `NAMESPACE/NAME`", "Name the Gateway as NAMESPACE/NAME."
+        )
+    if routing == "ingress":
+        return "ingress"
+    if not gateway:
+        if routing == "gateway":
+            raise UsageError(
+                "`--routing gateway` needs `--gateway NAMESPACE/NAME`",
+                "Name the Gateway that app routes attach to.",
+            )
+        return "ingress"
+    crd = "httproutes.gateway.networking.k8s.io"
+    found = kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, crd)
+    if found is None:
+        if routing == "gateway":
+            raise UsageError(
+                f"the cluster has no Gateway API (no CustomResourceDefinition `{crd}`)",
+                "Install the Gateway API's standard CRDs and a Gateway controller, or use "
+                "`--routing ingress`.",
+            )
+        return "ingress"
+    return "gateway"
 
 
 @group.command("info")
@@ -216,6 +282,10 @@ def info(context: ContextOption = None, json_output: JsonOption = False) -> None
             ("tls", tls.mode + (f":{tls.issuer or tls.secret}" if tls.mode != "none" else "")),
             ("history", f"{settings.history} releases"),
             ("router settle", f"{settings.router_settle_seconds:g} s"),
+            (
+                "routing",
+                settings.routing + (f" (Gateway {settings.gateway})" if settings.gateway else ""),
+            ),
             ("policy exceptions", ", ".join(settings.policy.allow) or "(none)"),
         ],
         title="Cluster settings",

@@ -27,8 +27,12 @@ def check_namespace(kube: Kube, app: str, namespace: str) -> Obj | None:
     return found
 
 
-def check_hosts(kube: Kube, app: str, namespace: str, objects: list[Obj]) -> None:
-    """Refuse hosts in `objects`' Ingresses that another namespace's Ingress routes already.
+def check_hosts(
+    kube: Kube, app: str, namespace: str, objects: list[Obj], *, gateway: bool = False
+) -> None:
+    """Refuse hosts in `objects`' routes that another namespace's Ingress routes already.
+
+    With `gateway` (the cluster has a Gateway for apps), HTTPRoutes count too.
 
     Raises:
         UsageError: a host belongs to another app (or another Ingress on the cluster).
@@ -36,7 +40,10 @@ def check_hosts(kube: Kube, app: str, namespace: str, objects: list[Obj]) -> Non
     hosts = ingress_hosts(objects)
     if not hosts:
         return
-    taken = hosts_taken(hosts, kube.list("networking.k8s.io/v1", "Ingress"), namespace)
+    routes = kube.list("networking.k8s.io/v1", "Ingress")
+    if gateway:
+        routes += kube.list("gateway.networking.k8s.io/v1", "HTTPRoute")
+    taken = hosts_taken(hosts, routes, namespace)
     if taken:
         host, who = taken[0]
         raise UsageError(

@@ -83,3 +83,40 @@ def wait_routed(
             sleep(POLL_SECONDS)
     sleep(settle)  # when the slices changed is not known: count from now
     return True
+
+
+def route_accepted(route: Obj) -> bool:
+    """Whether the router took `route`: an HTTPRoute accepted by a parent, an Ingress published."""
+    status = route.get("status") or {}
+    if route.get("kind") == "HTTPRoute":
+        return any(
+            c.get("type") == "Accepted" and c.get("status") == "True"
+            for parent in status.get("parents") or []
+            for c in parent.get("conditions") or []
+        )
+    return bool((status.get("loadBalancer") or {}).get("ingress"))
+
+
+def wait_accepted(
+    kube: Kube,
+    route: Obj,
+    *,
+    settle: float,
+    timeout: float = 30,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Wait until the router accepted `route` (as applied), then its `settle` time.
+
+    False when it was not accepted within `timeout`.
+    """
+    meta = route["metadata"]
+    deadline = clock() + timeout
+    while True:
+        found = kube.get(route["apiVersion"], route["kind"], meta["namespace"], meta["name"])
+        if found is not None and route_accepted(found):
+            sleep(settle)
+            return True
+        if clock() > deadline:
+            return False
+        sleep(POLL_SECONDS * 5)

@@ -255,6 +255,7 @@ def merge(
         domains=tuple(manifest.domains),
         patches=patches,
         read_only_root=manifest.kubernetes.read_only_root,
+        routing=manifest.kubernetes.routing,
         postdeploy=app_json.scripts.postdeploy,
         declared_replicas=tuple(
             n for n, p in manifest.processes.items() if p.replicas is not None and n in processes

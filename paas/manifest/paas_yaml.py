@@ -184,6 +184,9 @@ class KubernetesSpec(_Model):
     patches: list[Patch] = Field(default_factory=list)
     # A read-only root filesystem with only /tmp writable; None: the cluster settings'.
     read_only_root: bool | None = None
+    # How requests reach the app: an Ingress or a Gateway API HTTPRoute; None: the
+    # cluster settings' `routing`.
+    routing: Literal["ingress", "gateway"] | None = None
 
 
 def _check_process_name(name: str) -> str:

@@ -66,6 +66,7 @@ class AppSpec(_Spec):
     domains: tuple[str, ...] = ()
     patches: tuple[PatchRule, ...] = ()
     read_only_root: bool | None = None  # None: as the cluster settings say
+    routing: Literal["ingress", "gateway"] | None = None  # None: as the cluster settings say
     postdeploy: str | None = None
     # The process types whose paas.yaml sets `replicas`; a push keeps the live
     # count (from `paas ps scale`) of the others, as Heroku keeps the formation.

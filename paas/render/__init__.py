@@ -9,7 +9,7 @@ Secret before the workloads that use them.
 
 from __future__ import annotations
 
-from paas.errors import PolicyError
+from paas.errors import PolicyError, RenderError
 from paas.manifest import DEFAULT_PORT, DEFAULT_SIZE, AppSpec, CronJob, Healthcheck, Process
 from paas.names import CRONJOB_NAME_MAX, object_name
 from paas.objects import Obj
@@ -71,7 +71,8 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
     web = app.processes.get("web")
     if web is not None:
         objects.append(_service(app, ns))
-        objects.append(_ingress(app, settings, ns))
+        gateway = routing(app, settings) == "gateway"
+        objects.append(_httproute(app, settings, ns) if gateway else _ingress(app, settings, ns))
     for p in ordered:
         if (p.autoscale.min if p.autoscale else p.replicas) >= 2:
             objects.append(_pdb(app, p, ns))
@@ -178,6 +179,56 @@ def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:
     else:
         probe.update(periodSeconds=check.period, failureThreshold=3)
     return probe
+
+
+def routing(app: AppSpec, settings: ClusterSettings) -> str:
+    """How requests reach `app`: `ingress` or `gateway` (paas.yaml's, else the cluster's).
+
+    Raises:
+        RenderError: the app asks for a Gateway and the cluster settings name none.
+    """
+    chosen = app.routing or settings.routing
+    if chosen == "gateway" and not settings.gateway:
+        raise RenderError(
+            "paas.yaml asks for `kubernetes.routing: gateway`, but the cluster settings name "
+            "no Gateway",
+            "Use `routing: ingress`, or have the platform engineer run `paas cluster init "
+            "--gateway NAMESPACE/NAME`.",
+        )
+    return chosen
+
+
+def _httproute(app: AppSpec, settings: ClusterSettings, ns: str) -> Obj:
+    """The app's HTTPRoute on the cluster's Gateway: every host to the web Service.
+
+    TLS is the Gateway's: its listeners hold the certificates (cert-manager's
+    Gateway support issues them), so the route carries none.
+    """
+    default_host = settings.app_host(app.name)
+    hosts = [default_host, *(d for d in app.domains if d != default_host)]
+    gateway_ns, _, gateway = settings.gateway.partition("/")
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": _meta(app.name, ns, labels(app.name, "web")),
+        "spec": {
+            "parentRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "namespace": gateway_ns,
+                    "name": gateway,
+                }
+            ],
+            "hostnames": hosts,
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [{"name": object_name(app.name, "web"), "port": 80}],
+                }
+            ],
+        },
+    }
 
 
 def read_only_root(app: AppSpec, settings: ClusterSettings) -> bool:

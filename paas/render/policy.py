@@ -32,6 +32,7 @@ KINDS = frozenset(
         ("v1", "Service"),
         ("apps/v1", "Deployment"),
         ("networking.k8s.io/v1", "Ingress"),
+        ("gateway.networking.k8s.io/v1", "HTTPRoute"),
         ("policy/v1", "PodDisruptionBudget"),
         ("autoscaling/v2", "HorizontalPodAutoscaler"),
         ("batch/v1", "Job"),
@@ -175,14 +176,16 @@ def check_hosts(hosts: list[str], app: str, settings: ClusterSettings) -> str | 
 
 
 def ingress_hosts(objects: list[Obj]) -> list[str]:
-    """The hosts the Ingresses among `objects` route."""
-    return [
-        str(rule["host"])
-        for obj in objects
-        if obj.get("kind") == "Ingress"
-        for rule in _dict(obj.get("spec")).get("rules") or []
-        if isinstance(rule, dict) and rule.get("host")
-    ]
+    """The hosts the Ingresses and HTTPRoutes among `objects` route."""
+    hosts = []
+    for obj in objects:
+        spec = _dict(obj.get("spec"))
+        if obj.get("kind") == "Ingress":
+            rules = spec.get("rules") or []
+            hosts += [str(r["host"]) for r in rules if isinstance(r, dict) and r.get("host")]
+        elif obj.get("kind") == "HTTPRoute":
+            hosts += [str(h) for h in spec.get("hostnames") or [] if h]
+    return hosts
 
 
 def _namespace_labels(obj: Obj, settings: ClusterSettings) -> str | None:
@@ -327,7 +330,8 @@ def hosts_taken(hosts: list[str], ingresses: list[Obj], namespace: str) -> list[
         if meta.get("namespace") == namespace:
             continue
         other = _dict(meta.get("labels")).get("paas.dev/app")
-        who = f"app `{other}`" if other else f"Ingress `{meta.get('namespace')}/{meta.get('name')}`"
+        kind = ingress.get("kind", "Ingress")
+        who = f"app `{other}`" if other else f"{kind} `{meta.get('namespace')}/{meta.get('name')}`"
         for host in ingress_hosts([ingress]):
             if host.lower() in wanted:
                 taken.append((wanted.pop(host.lower()), who))

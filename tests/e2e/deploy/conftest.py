@@ -45,6 +45,10 @@ def paas(cluster: Cluster) -> Paas:
         "--insecure-registry",
         "--router-settle",
         "0.7",  # the testbed's Traefik applies endpoint changes within 0.5 s
+        "--routing",
+        "ingress",  # the default; an app's paas.yaml may choose the testbed's Gateway
+        "--gateway",
+        "gateway/paas",
         check=True,
     )
     return cli
