@@ -221,7 +221,7 @@ _WORKER_EXIT = re.compile(
     r"|Early termination of worker"  # puma, cluster mode
     r"|reaped #<Process::Status: pid \d+ exit [1-9]"  # unicorn
     r"|[Ww]orker \d+ (?:died|exited)"  # node's cluster module, as its docs log it
-    r"|App \[[^\]]*\] exited with code \[[1-9]"  # pm2
+    r"|App \[[^\]]{1,200}\] exited with code \[[1-9]"  # pm2
 )
 # A server's line saying it gives up and exits (the container's status may say it
 # runs a moment longer): its exit, a crash loop, says the rest.
