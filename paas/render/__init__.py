@@ -166,14 +166,24 @@ def _config_secret(app: AppSpec, release: Release, ns: str) -> Obj:
     return secret
 
 
-def _probe(check: Healthcheck, port: int, *, liveness: bool) -> Obj:
+#: A new pod's check runs every second until it first passes, then at its own period:
+#: a pod is ready about a second after its app listens, not up to `period` later.
+STARTUP_PERIOD = 1
+#: How long a process may take to pass its first check before it is restarted (as
+#: the liveness check allows: 6 failures 20 s apart).
+BOOT_SECONDS = 120
+
+
+def _probe(check: Healthcheck, port: int, *, liveness: bool, startup: bool = False) -> Obj:
     probe: Obj = (
         {"httpGet": {"path": check.path, "port": "http"}}
         if check.path
         else {"tcpSocket": {"port": "http"}}
     )
     probe["timeoutSeconds"] = check.timeout
-    if liveness:
+    if startup:
+        probe.update(periodSeconds=STARTUP_PERIOD, failureThreshold=BOOT_SECONDS // STARTUP_PERIOD)
+    elif liveness:
         # Generous: liveness restarts a pod, readiness only takes it out of rotation.
         probe.update(periodSeconds=max(check.period, 20), failureThreshold=6)
     else:
@@ -311,6 +321,9 @@ def _deployment(
         container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
         container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}}
         if process.healthcheck:
+            container["startupProbe"] = _probe(
+                process.healthcheck, process.port, liveness=False, startup=True
+            )
             container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
             container["livenessProbe"] = _probe(process.healthcheck, process.port, liveness=True)
     elif process.healthcheck:
