@@ -19,7 +19,7 @@ from paas.deploy import Events, Outcome, deploy
 from paas.errors import NotFoundError, UsageError
 from paas.kube.api import Kube, seconds_since, timestamp
 from paas.kube.store import list_releases
-from paas.names import BUILD_FOR_LABEL, REVIEW_OF_LABEL, build_namespace, object_name
+from paas.names import BUILD_FOR_LABEL, build_namespace, object_name
 from paas.objects import Obj
 from paas.releases import (
     Change,
@@ -319,41 +319,6 @@ def rollback(session: Session, app: str, version: int | None) -> Outcome:
 
 
 # ---- apps
-
-
-def list_apps(kube: Kube) -> list[dict[str, str]]:
-    """Every app paas manages on this cluster: one list call, whatever the number."""
-    rows = []
-    for ns in kube.list(
-        "v1", "Namespace", selector="app.kubernetes.io/managed-by=paas,paas.dev/app"
-    ):
-        meta = ns["metadata"]
-        rows.append(
-            {
-                "name": meta["labels"]["paas.dev/app"],
-                "namespace": meta["name"],
-                "release": meta.get("annotations", {}).get("paas.dev/current-release", ""),
-                "created": meta.get("creationTimestamp", ""),
-                "review_of": meta["labels"].get(REVIEW_OF_LABEL, ""),
-            }
-        )
-    return sorted(rows, key=lambda r: r["name"])
-
-
-def apps_with_reviews(rows: list[dict[str, str]]) -> list[tuple[dict[str, str], bool]]:
-    """The rows of `list_apps()` with each app's review apps right after it: (row, is_review)."""
-    names = {r["name"] for r in rows}
-    reviews: dict[str, list[dict[str, str]]] = {}
-    for row in rows:
-        if row["review_of"] in names:
-            reviews.setdefault(row["review_of"], []).append(row)
-    out: list[tuple[dict[str, str], bool]] = []
-    for row in rows:
-        if row["review_of"] in names:
-            continue
-        out.append((row, bool(row["review_of"])))
-        out += [(review, True) for review in reviews.get(row["name"], [])]
-    return out
 
 
 def create_app(session: Session, app: str) -> str:

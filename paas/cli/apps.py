@@ -25,9 +25,9 @@ def apps(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from paas.app_list import apps_with_reviews, list_apps
     from paas.console import get_console
     from paas.kube.api import Kube
-    from paas.operations import apps_with_reviews, list_apps
     from paas.schemas import document
 
     console = get_console()

@@ -131,7 +131,7 @@ class Operations:
 
     def list_apps(self) -> dict[str, Any]:
         """Every app on the cluster (the `apps` document)."""
-        from paas.operations import list_apps
+        from paas.app_list import list_apps
         from paas.schemas import document
 
         return document("apps", {"apps": list_apps(self.kube)})

@@ -36,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "registry": set(),
     "registry_copy": {"registry"},
     "results": set(),
+    "app_list": set(),
     "console": set(),
     "kube": set(),
     # build/output.py shows a build as a step of the console (spinner, CI log group).
@@ -52,7 +53,17 @@ ALLOWED: dict[str, set[str]] = {
     # A plan is what deploy's decision and a dry run say of a change.
     "plan": {"kube", "deploy"},
     # The MCP server's tools run the same operations and pipeline as the CLI.
-    "mcp": {"plan", "operations", "deploy", "kube", "project", "build", "registry", "results"},
+    "mcp": {
+        "plan",
+        "operations",
+        "app_list",
+        "deploy",
+        "kube",
+        "project",
+        "build",
+        "registry",
+        "results",
+    },
     "cli": {"*"},
     "__main__": {"cli"},
 }

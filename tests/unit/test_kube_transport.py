@@ -430,7 +430,7 @@ def test_a_refused_connection_says_so_with_the_hint(
     )
 
 
-def test_a_command_through_the_transport_never_imports_the_kubernetes_client(
+def test_paas_apps_imports_neither_the_kubernetes_client_nor_the_release_model(
     token_server: Server, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAAS_")}
@@ -442,7 +442,8 @@ def test_a_command_through_the_transport_never_imports_the_kubernetes_client(
     probe = (
         "import atexit, runpy, sys\n"
         "atexit.register(lambda: print('LOADED', sorted(m for m in sys.modules "
-        "if m.split('.')[0] in ('kubernetes', 'urllib3')), file=sys.stderr))\n"
+        "if m.split('.')[0] in ('kubernetes', 'urllib3') "
+        "or m in ('paas.manifest', 'paas.render', 'paas.deploy')), file=sys.stderr))\n"
         "sys.argv = ['paas', 'apps', '--json']\n"
         "runpy.run_module('paas', run_name='__main__')\n"
     )
