@@ -336,6 +336,7 @@ def _roll_out(
         deployments,
         timeout=timeout,
         progress=progress,
+        on_outage=events.warning,
     )
     if services and record.pod_version is None:  # new pods: live once routed to
         lock.check("waiting for the router")

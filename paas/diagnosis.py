@@ -54,6 +54,23 @@ class RolloutFailure:
         return f"the `{process}` process failed to start: {self.reason} in {where}: {self.detail}"
 
 
+#: Taints a node carries while it is briefly out of touch (its kubelet, or the API server,
+#: restarting): they go by themselves, so a pod they hold back is waited for.
+PASSING_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
+
+
+def passing_unschedulable(message: str) -> bool:
+    """Whether the scheduler's `message` names only taints that pass (see PASSING_TAINTS).
+
+    Like `0/1 nodes are available: 1 node(s) had untolerated taint
+    {node.kubernetes.io/unreachable: }. preemption: ...`: every reason before
+    the preemption part is one of those taints.
+    """
+    reasons = message.split(". preemption:", maxsplit=1)[0].partition(":")[2]
+    parts = [p.strip() for p in reasons.split(",") if p.strip()]
+    return bool(parts) and all(any(t in p for t in PASSING_TAINTS) for p in parts)
+
+
 def _waiting(status: Obj) -> Obj:
     return status.get("state", {}).get("waiting") or {}
 
@@ -108,6 +125,7 @@ def pod_failure(
             cond.get("type") == "PodScheduled"
             and cond.get("status") == "False"
             and cond.get("reason") == "Unschedulable"
+            and not passing_unschedulable(str(cond.get("message", "")))
         ):
             return RolloutFailure(
                 "Unschedulable",

@@ -273,6 +273,18 @@ def cmd_logs(args: argparse.Namespace) -> None:
     os.execvp("tail", [*argv, str(c.logfile)])
 
 
+def cmd_restart(args: argparse.Namespace) -> None:
+    """Stop one component (SIGTERM, then SIGKILL) and start it again: a fault for the tests."""
+    c = component(args.component)
+    started = time.monotonic()
+    c.stop(timeout=0.0 if args.kill else 15.0)  # 0: SIGKILL at once, a crash
+    if args.down_for:
+        time.sleep(args.down_for)
+    c.start()
+    c.wait_ready()
+    log(f"{c.name} restarted in {time.monotonic() - started:.1f}s")
+
+
 def cmd_dockerfile_builder(_: argparse.Namespace) -> None:
     """Build kaniko and the `paas/dockerfile-builder` image and push it (registry and podman up)."""
     started = time.monotonic()
@@ -299,12 +311,18 @@ def main(argv: list[str] | None = None) -> int:
         "dockerfile-builder",
         help="build the in-cluster Dockerfile builder image and push it (`up` does this too)",
     )
+    restart = sub.add_parser("restart", help="stop one component and start it again (faults)")
+    restart.add_argument("component")
+    restart.add_argument(
+        "--down-for", type=float, default=0.0, help="seconds to stay stopped before starting"
+    )
+    restart.add_argument("--kill", action="store_true", help="SIGKILL, not SIGTERM: a crash")
     logs = sub.add_parser("logs", help="print a component's log")
     logs.add_argument("component")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-n", "--lines", type=int, default=200)
     args = parser.parse_args(argv)
-    if args.command in ("up", "down") and os.geteuid() != 0:
+    if args.command in ("up", "down", "restart") and os.geteuid() != 0:
         log("must run as root (it starts containerd, the kubelet and iptables rules)")
         return 2
     if args.command in ("up", "down"):
@@ -323,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             "status": cmd_status,
             "env": cmd_env,
             "logs": cmd_logs,
+            "restart": cmd_restart,
             "provision-volumes": cmd_provision_volumes,
             "dockerfile-builder": cmd_dockerfile_builder,
         }

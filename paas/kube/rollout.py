@@ -24,11 +24,15 @@ from paas.diagnosis import (
     unready_container,
 )
 from paas.errors import ReleasePhaseError, RolloutError
-from paas.kube.api import Kube, seconds_since
+from paas.kube.api import Kube, KubeApiError, seconds_since
 from paas.kube.logs import stream_log
 from paas.objects import Obj
 
 POLL_SECONDS = 1.0
+#: API answers that mean "not now" (unreachable, restarting, overloaded), not "no".
+TRANSIENT_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
+#: How long the wait rides out an API server that does not answer (a restart).
+OUTAGE_SECONDS = 60.0
 LOG_LINES = 20
 # How much of a log is read at most, whatever its lines hold (`SCAN_LINES` lines).
 SCAN_CHARS = 256 * 1024
@@ -102,46 +106,45 @@ def wait_for_rollout(
     *,
     timeout: float = 300,
     progress: Progress | None = None,
+    on_outage: Callable[[str], None] | None = None,
 ) -> None:
     """Wait until every named Deployment has rolled out; explain the first failure.
 
+    An API server that stops answering (a restart, an overload) is waited for
+    up to OUTAGE_SECONDS at a time, said once to `on_outage`; the rollout goes
+    on in the cluster meanwhile.
+
     Raises:
         RolloutError: a pod of the new release failed, or the timeout passed.
+        KubeApiError: the API server refused a request, or did not answer for
+            OUTAGE_SECONDS.
     """
     deadline = time.monotonic() + timeout
     pending = set(deployments)
     log_read: dict[str, float] = {}  # pod -> when its log was last read (monotonic)
+    down_since: float | None = None
     while pending:
-        for name in sorted(pending):
-            deployment = kube.get("apps/v1", "Deployment", namespace, name)
-            if deployment is None:
-                pending.discard(name)
-                continue
-            process = deployment["metadata"]["labels"].get("paas.dev/process", name)
-            want = deployment["spec"].get("replicas", 1)
-            done = deployment_done(deployment)
-            pods = kube.list(
-                "v1",
-                "Pod",
-                namespace,
-                selector=f"paas.dev/app={app},"
-                f"paas.dev/process={process},paas.dev/release={pod_release}",
-            )
-            if progress:  # ready pods of the new release, not of the old one
-                progress(process, want if done else sum(map(_ready, pods)), want)
-            if done:
-                pending.discard(name)
-                continue
-            failure = _diagnose(kube, namespace, app, process, pods, log_read)
-            if failure is not None:
-                lines = last_log_lines(kube, namespace, failure) if failure.show_logs else []
-                failure = explain_with_logs(failure, lines)
-                raise RolloutError(
-                    failure.message(process),
-                    failure.hint,
-                    reason=failure.reason,
-                    log_lines=tuple(shown_log_lines(lines, LOG_LINES)),
+        try:
+            _check_once(kube, namespace, app, pod_release, pending, progress, log_read)
+        except KubeApiError as exc:
+            if exc.status not in TRANSIENT_STATUSES:
+                raise
+            now = time.monotonic()
+            if down_since is None:
+                down_since = now
+                if on_outage:
+                    on_outage(
+                        f"The cluster's API server is not answering ({exc.message}); "
+                        f"waiting up to {int(OUTAGE_SECONDS)} s for it, the rollout goes on."
+                    )
+            elif now - down_since > OUTAGE_SECONDS:
+                raise
+        else:
+            if down_since is not None and on_outage:
+                on_outage(
+                    f"The API server answers again after {time.monotonic() - down_since:.0f} s."
                 )
+            down_since = None
         if not pending:
             return
         if time.monotonic() > deadline:
@@ -151,6 +154,48 @@ def wait_for_rollout(
                 "Check `paas ps` and `paas logs`; raise `--timeout` for slow starts.",
             )
         time.sleep(POLL_SECONDS)
+
+
+def _check_once(
+    kube: Kube,
+    namespace: str,
+    app: str,
+    pod_release: str,
+    pending: set[str],
+    progress: Progress | None,
+    log_read: dict[str, float],
+) -> None:
+    """One look at every pending Deployment: drop the done ones from `pending`, raise a failure."""
+    for name in sorted(pending):
+        deployment = kube.get("apps/v1", "Deployment", namespace, name)
+        if deployment is None:
+            pending.discard(name)
+            continue
+        process = deployment["metadata"]["labels"].get("paas.dev/process", name)
+        want = deployment["spec"].get("replicas", 1)
+        done = deployment_done(deployment)
+        pods = kube.list(
+            "v1",
+            "Pod",
+            namespace,
+            selector=f"paas.dev/app={app},"
+            f"paas.dev/process={process},paas.dev/release={pod_release}",
+        )
+        if progress:  # ready pods of the new release, not of the old one
+            progress(process, want if done else sum(map(_ready, pods)), want)
+        if done:
+            pending.discard(name)
+            continue
+        failure = _diagnose(kube, namespace, app, process, pods, log_read)
+        if failure is not None:
+            lines = last_log_lines(kube, namespace, failure) if failure.show_logs else []
+            failure = explain_with_logs(failure, lines)
+            raise RolloutError(
+                failure.message(process),
+                failure.hint,
+                reason=failure.reason,
+                log_lines=tuple(shown_log_lines(lines, LOG_LINES)),
+            )
 
 
 def _ready(pod: Obj) -> bool:

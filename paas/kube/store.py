@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -345,6 +345,9 @@ class AppLock:
         self.previous_holder = previous_holder
         self.clock = clock
         self.last_renewed = clock()
+        # The Lease's resourceVersion as this lock last wrote it: while the Lease still has
+        # it, nobody else wrote it since, so the lock is still ours however long ago that was.
+        self.version = ""
         self.lost = ""  # why it was lost; "" while held
         self.taken_by = ""
         self.stop = threading.Event()
@@ -356,7 +359,12 @@ class AppLock:
             LockLostError: another operation took the lock, or it could not be renewed in time.
         """
         if not self.lost and self.clock() - self.last_renewed > RENEW_DEADLINE:
-            self.lose(f"it could not be renewed for {int(self.clock() - self.last_renewed)} s")
+            # Not renewed in time (the API server was away?): the lock is still ours only if
+            # the Lease is as this lock last wrote it; a renewal now proves that, or not.
+            with suppress(ClusterError):
+                self.renew_once()
+            if self.clock() - self.last_renewed > RENEW_DEADLINE:
+                self.lose(f"it could not be renewed for {int(self.clock() - self.last_renewed)} s")
         if self.lost:
             who = self.taken_by or "another operation"
             raise LockLostError(
@@ -378,8 +386,16 @@ class AppLock:
             return
         started = self.clock()
         lease = self._get()
+        untouched = (
+            bool(self.version)
+            and (lease or {}).get("metadata", {}).get("resourceVersion") == self.version
+        )
         reason = lost_reason(
-            lease, self.holder, self.last_renewed, started, deadline=RENEW_DEADLINE
+            lease,
+            self.holder,
+            self.last_renewed,
+            started,
+            deadline=float("inf") if untouched else RENEW_DEADLINE,
         )
         if reason:
             taken = (lease or {}).get("spec", {}).get("holderIdentity") or ""
@@ -393,9 +409,10 @@ class AppLock:
             if exc.status != 409:
                 raise
             return  # it changed since the read: the next round reads who holds it now
-        if not written:
+        if written is None:
             self.lose("its Lease was deleted")
             return
+        self.version = str(written.get("metadata", {}).get("resourceVersion") or "")
         self.last_renewed = started
 
     def renew_loop(self) -> None:
@@ -427,18 +444,18 @@ class AppLock:
     def _get(self) -> Obj | None:
         return self.kube.get(*LOCK_KIND, self.namespace, LOCK_NAME, timeout=LOCK_REQUEST_SECONDS)
 
-    def _put(self, lease: Obj) -> bool:
-        """Write `lease` back; False when it was deleted since it was read."""
+    def _put(self, lease: Obj) -> Obj | None:
+        """Write `lease` back (only over the version read); None when it was deleted since."""
         try:
-            self.kube.request(
+            written: Obj = self.kube.request(
                 "PUT",
                 resource_path(*LOCK_KIND, self.namespace, LOCK_NAME),
                 body=lease,
                 timeout=LOCK_REQUEST_SECONDS,
             )
         except NotFoundError:
-            return False
-        return True
+            return None
+        return written if isinstance(written, dict) else {}
 
 
 @contextmanager
@@ -468,7 +485,7 @@ def app_lock(
     told = False
     sighting: Sighting | None = None
     while True:
-        taken, lease, sighting = _try_acquire(kube, namespace, holder, sighting)
+        taken, lease, sighting, version = _try_acquire(kube, namespace, holder, sighting)
         if taken:
             break
         other = str((lease or {}).get("spec", {}).get("holderIdentity") or "")
@@ -487,6 +504,7 @@ def app_lock(
     lock = AppLock(
         kube, namespace, holder, app=app, previous_holder="" if previous == holder else previous
     )
+    lock.version = version
     renewer = threading.Thread(target=lock.renew_loop, daemon=True, name="paas-lock-renewer")
     renewer.start()
     failed = False
@@ -532,25 +550,30 @@ def _lease(namespace: str, holder: str, previous: Obj | None = None) -> Obj:
 
 def _try_acquire(
     kube: Kube, namespace: str, holder: str, sighting: Sighting | None
-) -> tuple[bool, Obj | None, Sighting | None]:
-    """One try to take the lock: (taken, the Lease as read, the waiter's sighting of it).
+) -> tuple[bool, Obj | None, Sighting | None, str]:
+    """One try to take the lock: (taken, the Lease as read, the waiter's sighting, our version).
+
+    The version is the resourceVersion of the Lease as this try wrote it ("" if not taken).
 
     A conflict (someone was faster) is not an error: the caller tries again.
     """
     lease = kube.get(*LOCK_KIND, namespace, LOCK_NAME, timeout=LOCK_REQUEST_SECONDS)
     try:
         if lease is None:
-            kube.create(_lease(namespace, holder))
-            return True, None, None
+            return True, None, None, _version(kube.create(_lease(namespace, holder)))
         sighting = observe(sighting, lease, time.monotonic())
         mine = (lease.get("spec") or {}).get("holderIdentity") == holder
         if mine or lease_expired(sighting, lease, time.monotonic()):
-            kube.replace(_lease(namespace, holder, lease))
-            return True, lease, sighting
+            written = kube.replace(_lease(namespace, holder, lease))
+            return True, lease, sighting, _version(written)
     except NotFoundError:  # deleted between the read and the write
-        return False, lease, None
+        return False, lease, None, ""
     except KubeApiError as exc:
         if exc.status == 409:  # someone was faster
-            return False, lease, sighting
+            return False, lease, sighting, ""
         raise
-    return False, lease, sighting
+    return False, lease, sighting, ""
+
+
+def _version(written: Obj | None) -> str:
+    return str(((written or {}).get("metadata") or {}).get("resourceVersion") or "")

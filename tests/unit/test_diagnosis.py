@@ -223,3 +223,23 @@ def test_a_write_to_a_read_only_root_names_the_opt_in() -> None:
     assert hint_from_logs("Read the log lines above.", ["ValueError: no"]) == (
         "Read the log lines above."
     )
+
+
+def test_a_node_briefly_out_of_touch_is_waited_for_not_reported_unschedulable() -> None:
+    from paas.diagnosis import passing_unschedulable
+
+    unreachable = (
+        "0/1 nodes are available: 1 node(s) had untolerated taint "
+        "{node.kubernetes.io/unreachable: }. preemption: 0/1 nodes are available: 1 "
+        "Preemption is not helpful for scheduling."
+    )
+    assert passing_unschedulable(unreachable)
+    assert passing_unschedulable(unreachable.replace("unreachable", "not-ready"))
+    assert not passing_unschedulable(
+        "0/1 nodes are available: 1 Insufficient memory. preemption: 0/1 nodes are available"
+    )
+    assert not passing_unschedulable(
+        "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint "
+        "{node.kubernetes.io/unreachable: }. preemption: ..."
+    )
+    assert not passing_unschedulable("")

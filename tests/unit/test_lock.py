@@ -184,6 +184,36 @@ def test_a_conflict_is_retried_and_fails_only_past_the_deadline() -> None:
         lock.check("waiting for the rollout")
 
 
+def test_a_lock_past_its_deadline_is_still_held_when_nobody_wrote_the_lease_since() -> None:
+    clock = Clock()
+    kube = FakeKube(lease("me"))
+    lock = held(kube, clock)
+    lock.renew_once()  # this lock wrote resourceVersion 7
+    clock.now += 40  # the API server was away: no renewal for 40 s
+    lock.check("waiting for the rollout")  # renews now, over the same version
+    assert len(kube.writes) == 2
+    assert lock.clock() - lock.last_renewed == 0
+
+
+def test_a_lock_past_its_deadline_is_lost_when_the_lease_changed_or_cannot_be_read() -> None:
+    clock = Clock()
+    kube = FakeKube(lease("me"))
+    lock = held(kube, clock)
+    lock.renew_once()
+    kube.lease = lease("me", rv="8")  # written by someone else since, even if it names us
+    clock.now += 40
+    with pytest.raises(LockLostError, match="it could not be renewed for 40 s"):
+        lock.check("waiting for the rollout")
+    assert len(kube.writes) == 1
+
+    lock = held(FakeKube(lease("me")), clock)
+    lock.renew_once()
+    lock.kube.get_fail = ClusterError("cannot reach the cluster: connection refused")  # type: ignore[attr-defined]
+    clock.now += 21
+    with pytest.raises(LockLostError, match="it could not be renewed for 21 s"):
+        lock.check("waiting for the rollout")
+
+
 def test_the_renewer_thread_never_raises() -> None:
     clock = Clock()
     kube = FakeKube(lease("me"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from paas.names import APP_NAME_MAX, app_name_problem, review_app_name
 from paas.app_list import apps_with_reviews
+from paas.names import APP_NAME_MAX, app_name_problem, review_app_name
 from paas.receiver.review import review_apps_enabled, review_config
 
 
