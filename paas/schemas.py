@@ -67,7 +67,10 @@ FAILURE: Schema = _object(
         "hint": _STR,
     },
     {
-        "reason": {**_STR, "description": "Why a rollout failed: CrashLoopBackOff, OOMKilled..."},
+        "reason": {
+            **_STR,
+            "description": "Why a rollout failed: CrashLoopBackOff, BootFailure, OOMKilled...",
+        },
         "log_tail": {"type": "array", "items": _STR},
     },
 )
