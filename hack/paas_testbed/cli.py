@@ -146,6 +146,13 @@ def smoke_test_pod() -> None:
     raise TestbedError(f"smoke-test pod did not run in 60s: {json.dumps(pod.get('status'))}")
 
 
+def apply(objects: str) -> None:
+    """Server-side apply of YAML `objects` as the testbed's field manager."""
+    kubectl(
+        "apply", "--server-side", "--field-manager=paas-testbed", "-f", "-", stdin=objects.encode()
+    )
+
+
 def cmd_up(_: argparse.Namespace) -> None:
     started = time.monotonic()
     for d in (LOGS, RUN):
@@ -167,25 +174,11 @@ def cmd_up(_: argparse.Namespace) -> None:
     ensure_images()
     ensure_dockerfile_builder()
     start("kube-apiserver")
-    kubectl(
-        "apply",
-        "--server-side",
-        "--field-manager=paas-testbed",
-        "-f",
-        "-",
-        stdin=BOOTSTRAP_OBJECTS.encode(),
-    )
+    apply(BOOTSTRAP_OBJECTS)
     crds = gateway_api_crds()
     kubectl("apply", "--server-side", "--field-manager=paas-testbed", *(f"-f={c}" for c in crds))
     kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-    kubectl(
-        "apply",
-        "--server-side",
-        "--field-manager=paas-testbed",
-        "-f",
-        "-",
-        stdin=GATEWAY_OBJECTS.encode(),
-    )
+    apply(GATEWAY_OBJECTS)
     if comps["volumes"].pid() is None:
         (RUN / "volumes.ready").unlink(missing_ok=True)
     start("kube-controller-manager", "kube-scheduler", "coredns", "traefik", "volumes")
