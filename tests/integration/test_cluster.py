@@ -211,9 +211,18 @@ def test_pod_reaches_service_by_dns_name(cluster: Cluster, namespace: str, app_i
     deploy_app(cluster, namespace, "frontend", app_image)
     backend = ready_pods(cluster, namespace, "backend")[0].metadata.name
     frontend = ready_pods(cluster, namespace, "frontend")[0].metadata.name
-    for url in ("http://backend/", f"http://backend.{namespace}.svc.cluster.local/"):
+    want = f"{APP_BODY} on {backend}\n"
+
+    def fetched(url: str) -> str:
         out = exec_in(cluster, namespace, frontend, ["python3", "/app/app.py", "fetch", url])
-        assert out == f"{APP_BODY} on {backend}\n", url
+        if out != want:
+            raise AssertionError(out[-300:])  # wait_for shows the last one
+        return out
+
+    for url in ("http://backend/", f"http://backend.{namespace}.svc.cluster.local/"):
+        # A Ready pod is in the Service's endpoints a moment before kube-proxy has
+        # programmed them (until then the Service refuses): a few seconds, no more.
+        assert wait_for(f"{url} answered by the backend", lambda u=url: fetched(u), timeout=15)
 
 
 def test_pod_pushes_image_to_registry(cluster: Cluster, namespace: str, app_image: str) -> None:
