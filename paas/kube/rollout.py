@@ -28,7 +28,7 @@ from paas.kube.api import Kube, KubeApiError, seconds_since
 from paas.kube.logs import stream_log
 from paas.objects import Obj
 
-POLL_SECONDS = 0.25  # a ready pod is seen within a quarter second
+POLL_SECONDS = 1.0
 #: API answers that mean "not now" (unreachable, restarting, overloaded), not "no".
 TRANSIENT_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
 #: How long the wait rides out an API server that does not answer (a restart).
