@@ -37,6 +37,11 @@ MAX_STDIN = 1024 * 1024
 MAX_LINE = 4000
 #: The file in an app's repository whose `flock` serialises its pushes.
 PUSH_LOCK = "paas-push.lock"
+#: Beside it: the ref a push deployed and its new commit, for the next holder of the lock.
+#: git updates the ref only once the hook has exited (and freed the lock), so the next
+#: push waits for that update before it compares the ref with what its client read.
+HANDOVER = "paas-pushed"
+HANDOVER_WAIT = 10.0
 WAIT_NOTE = 30.0
 HEX = frozenset("0123456789abcdef")
 
@@ -224,7 +229,9 @@ def _deploy(settings: HookSettings, update: RefUpdate, say: Lines, *, review: bo
     from paas.receiver.pipeline import PushedSource, load_pipeline
     from paas.receiver.source import export_commit
 
-    current = _git("rev-parse", "--verify", "--quiet", update.ref).stdout.strip()
+    git_dir = Path(os.environ.get("GIT_DIR", "."))
+    _await_handover(git_dir / HANDOVER)
+    current = _ref(update.ref)
     if current != ("" if update.is_create else update.old):
         say(
             f"error: `{update.branch}` moved to {current[:12] or 'nothing'} while this push "
@@ -274,7 +281,38 @@ def _deploy(settings: HookSettings, update: RefUpdate, say: Lines, *, review: bo
         return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    _write_handover(git_dir / HANDOVER, update)
     return 0
+
+
+def _ref(ref: str) -> str:
+    return _git("rev-parse", "--verify", "--quiet", ref).stdout.strip()
+
+
+def _write_handover(path: Path, update: RefUpdate) -> None:
+    """Record, under the lock, the ref update git makes once this hook has exited."""
+    new = "" if update.is_delete else update.new
+    with contextlib.suppress(OSError):
+        path.write_text(f"{update.ref} {new}\n")
+
+
+def _await_handover(path: Path) -> None:
+    """Wait (briefly) until the previous push's ref update has landed, then forget it.
+
+    If it never lands (git refused it after the hook said yes), the ref as it is
+    counts, so a stale record cannot refuse pushes for good.
+    """
+    try:
+        fields = path.read_text().split()
+    except OSError:
+        return
+    if len(fields) in (1, 2) and fields[0].startswith("refs/heads/"):
+        expected = fields[1] if len(fields) == 2 else ""
+        deadline = time.monotonic() + HANDOVER_WAIT
+        while _ref(fields[0]) != expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def main() -> int:

@@ -19,6 +19,8 @@ from conftest import Receiver, commit, new_app_repo, remote_refs
 from git_helpers import Pushed, git, push
 
 from paas.receiver.auth import new_token
+from paas.receiver.refs import PushPolicy
+from paas.receiver.repository import ensure_repository
 
 
 def request(
@@ -295,6 +297,16 @@ def test_two_pushes_of_one_app_at_once_take_turns(receiver: Receiver, tmp_path: 
     first_repo = new_app_repo(tmp_path / "one", receiver.home, {"lines": 3, "delay": 2.0})
     second_repo = new_app_repo(tmp_path / "two", receiver.home, {"lines": 1})
     results: dict[str, Pushed] = {}
+    # git updates `main` only after the first push's hook has exited and freed the lock:
+    # a reference-transaction hook that dawdles there widens that moment to 1.5 s, so
+    # the second push always gets the lock before `main` has moved.
+    repo = ensure_repository(
+        receiver.root, "busy", PushPolicy(), max_input_bytes=1 << 20, create=True
+    )
+    assert repo is not None
+    dawdle = repo / "hooks" / "reference-transaction"
+    dawdle.write_text('#!/bin/sh\ncat >/dev/null\n[ "$1" = prepared ] && sleep 1.5\nexit 0\n')
+    dawdle.chmod(0o755)
 
     first = threading.Thread(
         target=lambda: results.setdefault("first", push(first_repo, receiver.home, url, "main"))
@@ -310,7 +322,10 @@ def test_two_pushes_of_one_app_at_once_take_turns(receiver: Receiver, tmp_path: 
     events = receiver.pipeline_events()
     # Never two pipelines at once: the second push waited for the first to end, and then
     # found `main` moved since it read it, so it deployed nothing.
-    assert [e for e, _, _ in events] == ["start", "end"]
+    assert [e for e, _, _ in events] == ["start", "end"], (
+        results["first"].text,
+        results["second"].text,
+    )
     assert results["second"].code != 0
     # The second push said it was waiting while the first still ran, not once its turn came.
     waiting = next(
