@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: A Gateway as cluster settings name it: `NAMESPACE/NAME` (a DNS label, then a DNS name).
+GATEWAY_REF = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
+
 
 class TLSSettings(BaseModel):
     """How Ingresses get certificates."""
@@ -125,9 +128,7 @@ class ClusterSettings(BaseModel):
     #: attached to `gateway` (`NAMESPACE/NAME`); paas.yaml's `kubernetes.routing`
     #: overrides it per app.
     routing: Literal["ingress", "gateway"] = "ingress"
-    gateway: str = Field(
-        "", pattern=r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
-    )
+    gateway: str = Field("", pattern=rf"^$|^{GATEWAY_REF}$")
 
     @model_validator(mode="after")
     def _gateway_named(self) -> ClusterSettings:

@@ -221,14 +221,13 @@ def _routing(kube: Kube, routing: str, gateway: str) -> Literal["ingress", "gate
     import re
 
     from paas.errors import UsageError
+    from paas.settings import GATEWAY_REF
 
     if routing not in ("auto", "ingress", "gateway"):
         raise UsageError(
             f"`--routing {routing}` is not understood", "Use auto, ingress or gateway."
         )
-    if gateway and not re.fullmatch(
-        r"[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?", gateway
-    ):
+    if gateway and not re.fullmatch(GATEWAY_REF, gateway):
         raise UsageError(
             f"`--gateway {gateway}` is not `NAMESPACE/NAME`", "Name the Gateway as NAMESPACE/NAME."
         )

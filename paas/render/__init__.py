@@ -9,6 +9,8 @@ Secret before the workloads that use them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from paas.errors import PolicyError, RenderError
 from paas.manifest import DEFAULT_PORT, DEFAULT_SIZE, AppSpec, CronJob, Healthcheck, Process
 from paas.names import CRONJOB_NAME_MAX, object_name
@@ -174,16 +176,16 @@ STARTUP_PERIOD = 1
 BOOT_SECONDS = 120
 
 
-def _probe(check: Healthcheck, port: int, *, liveness: bool, startup: bool = False) -> Obj:
+def _probe(check: Healthcheck, kind: Literal["startup", "readiness", "liveness"]) -> Obj:
     probe: Obj = (
         {"httpGet": {"path": check.path, "port": "http"}}
         if check.path
         else {"tcpSocket": {"port": "http"}}
     )
     probe["timeoutSeconds"] = check.timeout
-    if startup:
+    if kind == "startup":
         probe.update(periodSeconds=STARTUP_PERIOD, failureThreshold=BOOT_SECONDS // STARTUP_PERIOD)
-    elif liveness:
+    elif kind == "liveness":
         # Generous: liveness restarts a pod, readiness only takes it out of rotation.
         probe.update(periodSeconds=max(check.period, 20), failureThreshold=6)
     else:
@@ -321,14 +323,11 @@ def _deployment(
         container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
         container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}}
         if process.healthcheck:
-            container["startupProbe"] = _probe(
-                process.healthcheck, process.port, liveness=False, startup=True
-            )
-            container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
-            container["livenessProbe"] = _probe(process.healthcheck, process.port, liveness=True)
+            for kind in ("startup", "readiness", "liveness"):
+                container[f"{kind}Probe"] = _probe(process.healthcheck, kind)
     elif process.healthcheck:
         container["ports"] = [{"name": "http", "containerPort": process.port, "protocol": "TCP"}]
-        container["readinessProbe"] = _probe(process.healthcheck, process.port, liveness=False)
+        container["readinessProbe"] = _probe(process.healthcheck, "readiness")
     pod_labels = labels(app.name, process.name, release.pod_name)
     spec: Obj = {}
     if process.autoscale is None:
