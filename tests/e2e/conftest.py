@@ -35,6 +35,31 @@ PODMAN_SOCKET = "/run/podman/podman.sock"
 HOW_TO_START = 'run `hack/testbed up` (and `eval "$(hack/testbed env)"`)'
 
 
+def _cache_volumes() -> set[str]:
+    listed = subprocess.run(
+        ["podman", "volume", "ls", "--format", "{{.Name}}", "--filter", "name=paas-cache-"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return set(listed.stdout.split()) if listed.returncode == 0 else set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _build_caches_removed() -> Iterator[None]:
+    """Remove the build cache volumes the session's apps made: each test app has its own,
+    and left behind they fill the disk run after run (the kubelet then reports disk
+    pressure and evicts pods). A volume still in use stays."""
+    if shutil.which("podman") is None:
+        yield
+        return
+    before = _cache_volumes()
+    yield
+    made = sorted(_cache_volumes() - before)
+    for name in made:
+        subprocess.run(
+            ["podman", "volume", "rm", name], capture_output=True, timeout=60, check=False
+        )
+
+
 def _missing(what: str) -> None:
     message = f"no {what} for the build tests: {HOW_TO_START}"
     if os.environ.get("CI"):
