@@ -81,7 +81,7 @@ def test_postgres_and_redis_addons_serve_the_app_and_keep_rows_across_a_restart(
     assert {(a["app"], a["provider"]) for a in listed} == {(app, "builtin")}
 
     # Bad input on the cluster: each a clear error, nothing made or lost.
-    taken = paas("addons", "create", "redis", "--name", db, "--app", app)
+    taken = paas("addons", "create", "redis", "--name", db, "--as", "CACHE", "--app", app)
     assert taken.returncode == 2
     assert f"error: add-on name `{db}` is taken" in taken.stderr
     again = paas("addons", "create", "postgres", "--app", app)
