@@ -152,3 +152,31 @@ def test_config_keys() -> None:
     for bad in ("MY-DB", "1DB", "DB URL", "DB\n", ""):
         with pytest.raises(UsageError):
             config_key(bad)
+
+
+class _StorageClasses:
+    """Answers `list` with the given StorageClasses (pure: the check reads only them)."""
+
+    def __init__(self, *classes: dict) -> None:  # type: ignore[type-arg]
+        self.classes = list(classes)
+
+    def list(self, api_version: str, kind: str) -> list[dict]:  # type: ignore[type-arg]
+        assert (api_version, kind) == ("storage.k8s.io/v1", "StorageClass")
+        return self.classes
+
+
+def _storage_class(name: str, default: str | None) -> dict:  # type: ignore[type-arg]
+    annotations = (
+        {} if default is None else {"storageclass.kubernetes.io/is-default-class": default}
+    )
+    return {"metadata": {"name": name, "annotations": annotations}}
+
+
+def test_only_a_class_marked_default_counts_as_the_default_storage_class() -> None:
+    from paas.kube.addon_store import has_default_storage_class
+
+    assert not has_default_storage_class(_StorageClasses())  # type: ignore[arg-type]
+    none = _StorageClasses(_storage_class("slow", None), _storage_class("fast", "false"))
+    assert not has_default_storage_class(none)  # type: ignore[arg-type]
+    marked = _StorageClasses(_storage_class("slow", None), _storage_class("local", "true"))
+    assert has_default_storage_class(marked)  # type: ignore[arg-type]
