@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_helpers import REPO, Paas, get, wait_for_body
-from test_deploy_more import kube, kube_json, wait_until
+from deploy_helpers import REPO, Images, Paas, get, wait_for_body
+from test_deploy_more import kube, kube_json, pushed, wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
@@ -26,13 +26,19 @@ FIXTURE = REPO / "tests" / "fixtures" / "apps" / "python-addons"
 
 
 def test_postgres_and_redis_addons_serve_the_app_and_keep_rows_across_a_restart(
-    paas: Paas, builder: str, tmp_path: Path, app: str, kubectl: list[str]
+    paas: Paas,
+    builder: str,
+    tmp_path: Path,
+    app: str,
+    kubectl: list[str],
+    images: Images,
+    app_dir: Path,
 ) -> None:
     del builder  # the paas builder is in the registry
-    source = tmp_path / "app"
+    source = tmp_path / "python-addons"
     shutil.copytree(FIXTURE, source)
-    pushed = paas("push", str(source), "--app", app, "--strategy", "cluster", timeout=900)
-    assert pushed.returncode == 0, pushed.stderr[-4000:]
+    first = paas("push", str(source), "--app", app, "--strategy", "cluster", timeout=900)
+    assert first.returncode == 0, first.stderr[-4000:]
     wait_for_body(app, "no database release=v1", timeout=120)
 
     db = f"{app}-db"
@@ -110,6 +116,36 @@ def test_postgres_and_redis_addons_serve_the_app_and_keep_rows_across_a_restart(
     dry = tmp_path / "policy.json"
     dry.write_text(json.dumps(policy))
     kube(kubectl, "apply", "--server-side", "--dry-run=server", "-f", str(dry))
+
+    # Attached to a second app (in its own namespace) under another name, then detached.
+    other = f"{app}-b"
+    try:
+        pushed(paas, app_dir, other, images.v1)
+        attached = paas("addons:attach", db, "--app", other, "--as", "MAIN_DB", timeout=300)
+        assert attached.returncode == 0, attached.stderr[-4000:]
+        assert f"Released v2: Attach {db} as MAIN_DB_URL." in attached.stderr
+        assert (
+            paas("config", "get", "MAIN_DB_URL", "--app", other, check=True).stdout.strip() == url
+        )
+        sources = kube_json(kubectl, "-n", app, "get", "networkpolicy", db)["spec"]["ingress"][0]
+        assert [s["podSelector"]["matchLabels"]["paas.dev/app"] for s in sources["from"]] == [
+            app,
+            other,
+        ]
+        info = json.loads(paas("addons", "info", db, "--json", check=True).stdout)["addon"]
+        assert info["attachments"] == [
+            {"app": app, "config_var": "DATABASE_URL"},
+            {"app": other, "config_var": "MAIN_DB_URL"},
+        ]
+        detached = paas("addons", "detach", db, "--app", other, timeout=300)
+        assert detached.returncode == 0, detached.stderr[-4000:]
+        assert f"Released v3: Detach {db} (MAIN_DB_URL)." in detached.stderr
+        left_config = json.loads(paas("config", "--json", "--app", other, check=True).stdout)
+        assert "MAIN_DB_URL" not in left_config["config"]
+        rule = kube_json(kubectl, "-n", app, "get", "networkpolicy", db)["spec"]["ingress"][0]
+        assert len(rule["from"]) == 1
+    finally:
+        paas("apps", "destroy", other, "--confirm", other, timeout=120)
 
     destroyed = paas("addons", "destroy", db, "--confirm", db, timeout=400)
     assert destroyed.returncode == 0, destroyed.stderr[-4000:]
