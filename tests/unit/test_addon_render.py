@@ -180,3 +180,26 @@ def test_only_a_class_marked_default_counts_as_the_default_storage_class() -> No
     assert not has_default_storage_class(none)  # type: ignore[arg-type]
     marked = _StorageClasses(_storage_class("slow", None), _storage_class("local", "true"))
     assert has_default_storage_class(marked)  # type: ignore[arg-type]
+
+
+def test_the_wait_says_what_the_addons_pod_does() -> None:
+    from paas.addon_ops import pod_state
+
+    assert pod_state(None) == "no pod yet"
+    assert pod_state({"status": {"phase": "Pending"}}) == "pending"
+    unscheduled = {
+        "status": {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}],
+        }
+    }
+    assert pod_state(unscheduled) == "not scheduled: Unschedulable"
+    pulling = {
+        "status": {
+            "phase": "Pending",
+            "containerStatuses": [{"state": {"waiting": {"reason": "ImagePullBackOff"}}}],
+        }
+    }
+    assert pod_state(pulling) == "ImagePullBackOff"
+    ready = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    assert pod_state(ready) == "ready"
