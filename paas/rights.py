@@ -98,7 +98,11 @@ RIGHTS: tuple[Right, ...] = tuple(
             "apps destroy, git push (a review branch deleted)",
         ),
         *_rights(
-            "list", "storageclasses", "storage.k8s.io", "cluster", "push --strategy cluster, doctor"
+            "list",
+            "storageclasses",
+            "storage.k8s.io",
+            "cluster",
+            "push --strategy cluster, addons create, doctor",
         ),
         *_rights(
             "get",
@@ -171,6 +175,22 @@ RIGHTS: tuple[Right, ...] = tuple(
             "apps",
             "push --strategy cluster (build cache)",
         ),
+        *_rights(
+            "list patch create delete",
+            "configmaps",
+            "",
+            "apps",
+            "addons (add-on records; listed in every namespace: a name belongs to one add-on)",
+        ),
+        *_rights("patch create delete", "statefulsets", "apps", "apps", "addons create, destroy"),
+        *_rights(
+            "patch create delete",
+            "networkpolicies",
+            "networking.k8s.io",
+            "apps",
+            "addons create, attach, detach, destroy",
+        ),
+        *_rights("delete", "persistentvolumeclaims", "", "apps", "addons destroy (its volume)"),
     ]
 )
 

@@ -75,6 +75,25 @@ FAILURE: Schema = _object(
     },
 )
 
+#: One add-on as `addons` and `addons info` show it: never a credential.
+_ADDON: Schema = _object(
+    {
+        "name": _STR,
+        "type": {"enum": ["postgres", "redis"]},
+        "plan": _STR,
+        "provider": _STR,
+        "app": {**_STR, "description": "The app it was created for; it runs in its namespace"},
+        "namespace": _STR,
+        "image": _STR,
+        "created": _STR,
+        "attachments": {
+            "type": "array",
+            "items": _object({"app": _STR, "config_var": _STR}),
+        },
+    },
+    {"state": {**_STR, "description": "`ready`, or what its pod does instead (`addons info`)"}},
+)
+
 #: What push, deploy, promote and rollback print: one object, also when they fail.
 CHANGE: Schema = _document(
     {
@@ -186,6 +205,8 @@ SCHEMAS: dict[str, Schema] = {
             }
         }
     ),
+    "addons": _document({"addons": {"type": "array", "items": _ADDON}}),
+    "addons info": _document({"addon": {**_ADDON, "required": [*_ADDON["required"], "state"]}}),
     "apps info": _document(
         {
             "name": _STR,

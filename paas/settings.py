@@ -103,6 +103,15 @@ class PolicySettings(BaseModel):
         return self
 
 
+class AddonImages(BaseModel):
+    """The images the built-in add-on provider runs (upstream's by default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    postgres: str = "postgres:16"
+    redis: str = "redis:7"
+
+
 class ClusterSettings(BaseModel):
     """Settings shared by everyone who deploys to one cluster."""
 
@@ -138,6 +147,7 @@ class ClusterSettings(BaseModel):
 
     mirrors: MirrorSettings = Field(default_factory=MirrorSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    addon_images: AddonImages = Field(default_factory=AddonImages)
 
     def namespace(self, app: str) -> str:
         """The namespace that holds everything of `app`."""

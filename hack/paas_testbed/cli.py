@@ -12,6 +12,7 @@ import time
 import urllib.error
 from collections.abc import Callable
 
+from .addon_images import ensure_addon_images
 from .build import (
     build_all,
     build_kaniko,
@@ -173,6 +174,7 @@ def cmd_up(_: argparse.Namespace) -> None:
     start("registry", "etcd", "containerd", "podman")
     ensure_images()
     ensure_dockerfile_builder()
+    ensure_addon_images()
     start("kube-apiserver")
     apply(BOOTSTRAP_OBJECTS)
     crds = gateway_api_crds()

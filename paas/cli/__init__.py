@@ -13,6 +13,7 @@ import sys
 import typer
 
 from paas.cli import (
+    addons,
     apps,
     build,
     builder,
@@ -69,6 +70,7 @@ for _module in (
     promote,
     diff,
     apps,
+    addons,
     config,
     ps,
     releases,

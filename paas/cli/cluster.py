@@ -122,6 +122,15 @@ def init(
             help="The Gateway app routes attach to, `NAMESPACE/NAME`.", show_default=False
         ),
     ] = "",
+    addon_image: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--addon-image",
+            help="The image of an add-on type, `TYPE=REF` (repeatable); upstream `postgres:16` "
+            "and `redis:7` by default.",
+            show_default=False,
+        ),
+    ] = None,
     context: ContextOption = None,
 ) -> None:
     """Store the cluster's settings; every paas command reads them.
@@ -133,6 +142,8 @@ def init(
     Example:
       paas cluster init --domain apps.example.com --registry registry.example.com/team \\
         --tls cert-manager:letsencrypt
+      paas cluster init --domain apps.internal --registry registry.internal \\
+        --addon-image postgres=registry.internal/postgres:16
       paas cluster init --domain apps.internal --registry registry.internal \\
         --mirror pip=https://pypi.internal/simple --mirror npm=https://npm.internal/ \\
         --mirror-credentials mirror-credentials
@@ -146,7 +157,13 @@ def init(
     from paas.errors import UsageError
     from paas.kube.api import Kube
     from paas.kube.store import write_settings
-    from paas.settings import ClusterSettings, MirrorSettings, PolicySettings, TLSSettings
+    from paas.settings import (
+        AddonImages,
+        ClusterSettings,
+        MirrorSettings,
+        PolicySettings,
+        TLSSettings,
+    )
 
     mode, _, value = tls.partition(":")
     if mode == "none":
@@ -188,6 +205,20 @@ def init(
             f"`--allow`: {exc.errors()[0]['msg'].removeprefix('Value error, ')}",
             "Name the exception as docs/security.md lists it.",
         ) from None
+    images: dict[str, str] = {}
+    for item in addon_image or []:
+        kind, sep, ref = item.partition("=")
+        if (
+            not sep
+            or kind not in AddonImages.model_fields
+            or not ref
+            or any(c.isspace() for c in ref)
+        ):
+            raise UsageError(
+                f"`--addon-image {item}` is not understood",
+                f"Write `TYPE=IMAGE` with one of {', '.join(AddonImages.model_fields)}.",
+            )
+        images[kind] = ref
     kube = Kube(context)
     chosen = _routing(kube, routing, gateway)
     settings = ClusterSettings(
@@ -205,6 +236,7 @@ def init(
         router_settle_seconds=router_settle,
         routing=chosen,
         gateway=gateway,
+        addon_images=AddonImages(**images),
     )
     write_settings(kube, settings)
     get_console().success(

@@ -29,6 +29,7 @@ PURE = {
     "arguments",
     "rights",
     "schemas",
+    "addons",
 }
 # What each part may import, beside itself and the pure core.
 ALLOWED: dict[str, set[str]] = {
@@ -43,6 +44,8 @@ ALLOWED: dict[str, set[str]] = {
     "build": {"kube", "registry", "console"},
     "deploy": {"kube"},
     "operations": {"kube", "deploy"},
+    # Add-on commands set their URL through the config path of `operations`.
+    "addon_ops": {"kube", "deploy", "operations"},
     "doctor": {"kube", "build", "registry"},
     "scaffold": set(),
     "project": {"kube", "build", "deploy", "registry"},

@@ -49,6 +49,11 @@ def paas(cluster: Cluster) -> Paas:
         "ingress",  # the default; an app's paas.yaml may choose the testbed's Gateway
         "--gateway",
         "gateway/paas",
+        # The testbed's own builds from Debian's packages (hack/paas_testbed/addon_images.py).
+        "--addon-image",
+        f"postgres={cluster.registry}/paas/postgres:15",
+        "--addon-image",
+        f"redis={cluster.registry}/paas/redis:7",
         check=True,
     )
     return cli

@@ -205,6 +205,38 @@ CASES = [
         "`A-B` is not an environment variable name",
         "Use letters, digits and `_`, not starting with a digit.",
     ),
+    (
+        ["addons", "create", "mysql", "-a", "hello"],
+        "`mysql` is not an add-on type",
+        "The types are: postgres, redis.",
+    ),
+    (
+        ["addons:create", "postgres", "--plan", "huge", "-a", "hello"],
+        "`huge` is not a plan",
+        "The plans are: small, medium, large.",
+    ),
+    (
+        ["addons", "create", "redis", "--name", "Bad_Name", "-a", "hello"],
+        "add-on name `Bad_Name` must be lowercase letters, digits and dashes, start with a "
+        "letter and not end with a dash",
+        "Pick a name like `main-db`.",
+    ),
+    (
+        ["addons", "create", "redis", "--name", "x" * 31, "-a", "hello"],
+        f"add-on name `{'x' * 31}` must be at most 30 characters (it has 31)",
+        "Pick a name like `main-db`.",
+    ),
+    (
+        ["addons", "create", "postgres", "--as", "MY-DB", "-a", "hello"],
+        "`--as MY-DB` does not make a config var name",
+        "Use letters, digits and underscores, like `--as ANALYTICS_DB`.",
+    ),
+    (
+        ["addons", "attach", "../etc", "-a", "hello"],
+        "add-on name `../etc` must be lowercase letters, digits and dashes, start with a "
+        "letter and not end with a dash",
+        "Pick a name like `main-db`.",
+    ),
 ]
 
 
