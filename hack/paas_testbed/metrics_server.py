@@ -185,6 +185,8 @@ def metrics_server_argv() -> list[str]:
     return [
         str(metrics_server_bin()),
         f"--kubeconfig={STATE}/metrics-server.kubeconfig",
+        f"--authentication-kubeconfig={STATE}/metrics-server.kubeconfig",
+        f"--authorization-kubeconfig={STATE}/metrics-server.kubeconfig",
         f"--bind-address={host}",
         f"--secure-port={port}",
         f"--tls-cert-file={PKI}/metrics-server.crt",
