@@ -418,7 +418,7 @@ def _pdb(app: AppSpec, process: Process, ns: str) -> Obj:
 def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
     assert process.autoscale is not None
     scale = process.autoscale
-    return {
+    hpa: Obj = {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
         "metadata": _meta(object_name(app.name, process.name), ns, labels(app.name, process.name)),
@@ -441,6 +441,11 @@ def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
             ],
         },
     }
+    if scale.scale_down_after is not None:
+        hpa["spec"]["behavior"] = {
+            "scaleDown": {"stabilizationWindowSeconds": scale.scale_down_after}
+        }
+    return hpa
 
 
 def _job(
