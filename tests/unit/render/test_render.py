@@ -152,6 +152,25 @@ def test_hpa_leaves_replicas_to_the_autoscaler_and_adds_a_pdb(tmp_path: Path) ->
     assert container["resources"]["requests"]["cpu"]
 
 
+def test_a_patch_that_drops_the_cpu_request_of_an_autoscaled_process_is_refused(
+    tmp_path: Path,
+) -> None:
+    app = app_with(
+        tmp_path,
+        """\
+name: a
+processes:
+  web: {command: x, autoscale: {min: 1, max: 3}}
+kubernetes:
+  patches:
+    - target: {kind: Deployment, process: web}
+      json: [{op: remove, path: /spec/template/spec/containers/0/resources/requests/cpu}]
+""",
+    )
+    with pytest.raises(RenderError, match=r"^processes.web.autoscale: container `web` of "):
+        render(app, RELEASE, ClusterSettings())
+
+
 def test_hpa_scale_down_window_from_scale_down_after(tmp_path: Path) -> None:
     app = app_with(
         tmp_path,
