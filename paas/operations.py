@@ -223,6 +223,14 @@ def scale(session: Session, app: str, formation: dict[str, int]) -> Outcome:
                 raise NotFoundError(
                     f"app `{app}` has no process type `{name}`", f"Its process types are {known}."
                 )
+            autoscale = processes[name].autoscale
+            if autoscale is not None:
+                raise UsageError(
+                    f"process type `{name}` is autoscaled (min {autoscale.min}, max "
+                    f"{autoscale.max}): the HorizontalPodAutoscaler sets its pods",
+                    "Change `autoscale.min` and `autoscale.max` for it in paas.yaml and push, "
+                    "or remove `autoscale` to scale it by hand.",
+                )
             processes[name] = processes[name].model_copy(update={"replicas": count})
         spec = live.app.model_copy(update={"processes": processes})
         return Change("scale", f"Scale {described}", app=spec, restart_pods=False)
@@ -368,6 +376,14 @@ def process_status(
         for d in session.kube.list("apps/v1", "Deployment", namespace, selector=selector)
     }
     pods = session.kube.list("v1", "Pod", namespace, selector=f"paas.dev/app={app}")
+    hpas: dict[str, Obj] = {}
+    if any(p.autoscale for p in live.app.processes.values()):
+        hpas = {
+            h["metadata"]["labels"].get("paas.dev/process"): h
+            for h in session.kube.list(
+                "autoscaling/v2", "HorizontalPodAutoscaler", namespace, selector=selector
+            )
+        }
     now = time.time()
     out = []
     for name in live.app.processes:
@@ -386,9 +402,58 @@ def process_status(
                     for p in pods
                     if p["metadata"]["labels"].get("paas.dev/process") == name
                 ],
+                "autoscale": _autoscale_row(hpas[name]) if name in hpas else None,
             }
         )
     return out
+
+
+NO_METRICS_HINT = (
+    "The HPA reads CPU from the cluster's resource metrics API: check that metrics-server "
+    "runs (`kubectl get apiservice v1beta1.metrics.k8s.io` is Available, `kubectl top pods` "
+    "answers). Until then the process keeps the pods it has."
+)
+
+
+def _autoscale_row(hpa: Obj) -> dict[str, Any]:
+    """What the HPA of a process decided and saw: replicas, bounds, CPU against the target."""
+    spec = hpa.get("spec", {})
+    status = hpa.get("status", {})
+    target = next(
+        (
+            m["resource"]["target"].get("averageUtilization")
+            for m in spec.get("metrics", [])
+            if m.get("type") == "Resource" and m["resource"].get("name") == "cpu"
+        ),
+        None,
+    )
+    cpu = next(
+        (
+            m["resource"]["current"].get("averageUtilization")
+            for m in status.get("currentMetrics") or []
+            if m.get("type") == "Resource" and m.get("resource", {}).get("name") == "cpu"
+        ),
+        None,
+    )
+    conditions = {c["type"]: c for c in status.get("conditions", [])}
+    active = conditions.get("ScalingActive", {})
+    problem = None
+    if cpu is None:
+        if active.get("status") == "False":
+            problem = f"metrics unavailable: {active.get('message') or active.get('reason')}"
+        else:
+            problem = "metrics unavailable: the HPA has no CPU reading yet"
+    return {
+        "current": status.get("currentReplicas", 0),
+        "desired": status.get("desiredReplicas", 0),
+        "min": spec.get("minReplicas", 1),
+        "max": spec.get("maxReplicas", 0),
+        "cpu_target_percent": target,
+        "cpu_percent": cpu,
+        "metrics_available": cpu is not None,
+        "problem": problem,
+        "hint": NO_METRICS_HINT if problem else None,
+    }
 
 
 def _pod_row(pod: Obj, now: float) -> dict[str, Any]:

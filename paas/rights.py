@@ -73,7 +73,7 @@ _APPLIED = (
         "horizontalpodautoscalers",
         "autoscaling",
         "list patch create delete",
-        f"{CHANGES} (apply, prune)",
+        f"{CHANGES} (apply, prune); ps (an autoscaled process's HPA status)",
     ),
     ("cronjobs", "batch", "list patch create delete", f"{CHANGES} (apply, prune)"),
     (

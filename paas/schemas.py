@@ -150,6 +150,19 @@ RELEASE: Schema = _object(
 POD: Schema = _object(
     {"name": _STR, "state": _STR, "restarts": _INT, "age_seconds": _INT, "release": _STR}
 )
+AUTOSCALE: Schema = _object(
+    {
+        "current": _INT,
+        "desired": _INT,
+        "min": _INT,
+        "max": _INT,
+        "cpu_target_percent": {"type": ["integer", "null"]},
+        "cpu_percent": {"type": ["integer", "null"], "description": "null: no CPU reading"},
+        "metrics_available": _BOOL,
+        "problem": _NULL_STR,
+        "hint": _NULL_STR,
+    }
+)
 CHECK: Schema = _object({"name": _STR, "ok": _BOOL, "detail": _STR, "fix": _STR})
 
 #: Command (as typed) -> the schema of what `--json` prints.
@@ -173,7 +186,8 @@ SCHEMAS: dict[str, Schema] = {
                         "ready": _INT,
                         "release": _STR,
                         "pods": {"type": "array", "items": POD},
-                    }
+                    },
+                    {"autoscale": {"oneOf": [{"type": "null"}, AUTOSCALE]}},
                 ),
             },
         }

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .config import BIN, CACHE, LOGS, PINS, TestbedError, log, run
+from .metrics_server import build_metrics_server
 
 
 def go_env() -> dict[str, str]:
@@ -376,6 +377,8 @@ BUILD_LANES: tuple[tuple[Component, ...], ...] = (
         ("debian", "DEBIAN_SUITE", build_debian_rootfs),
         ("pause", "PAUSE_TAG", build_pause),
         ("gateway-api", "GATEWAY_API_VERSION", build_gateway_api),
+        # In the lane that otherwise waits only on the network and gcc.
+        ("metrics-server", "METRICS_SERVER_VERSION", build_metrics_server),
     ),
 )
 

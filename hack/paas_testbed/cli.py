@@ -24,6 +24,7 @@ from .build import (
 from .components import component, components
 from .config import (
     BIN,
+    CONF,
     LOGS,
     NODE_NAME,
     PINS,
@@ -45,6 +46,12 @@ from .host import (
 )
 from .images import ensure_dockerfile_builder, ensure_images
 from .kube import api, kubectl
+from .metrics_server import (
+    apiservice_available,
+    metrics_objects,
+    restart_if_stale,
+    write_metrics_pki,
+)
 from .pki import write_pki
 from .volumes import VOLUMES, provision_once
 
@@ -154,6 +161,16 @@ def apply(objects: str) -> None:
     )
 
 
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(urllib.error.URLError, OSError):
+            if check():
+                return
+        time.sleep(0.5)
+    raise TestbedError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
 def cmd_up(_: argparse.Namespace) -> None:
     started = time.monotonic()
     for d in (LOGS, RUN):
@@ -163,6 +180,7 @@ def cmd_up(_: argparse.Namespace) -> None:
     setup_host()
     write_configs()
     write_pki()
+    write_metrics_pki()
     comps = {c.name: c for c in components()}
 
     def start(*names: str) -> None:
@@ -175,8 +193,10 @@ def cmd_up(_: argparse.Namespace) -> None:
     ensure_images()
     ensure_dockerfile_builder()
     ensure_addon_images()
+    restart_if_stale(comps["kube-apiserver"])
     start("kube-apiserver")
     apply(BOOTSTRAP_OBJECTS)
+    apply(metrics_objects())
     crds = gateway_api_crds()
     kubectl("apply", "--server-side", "--field-manager=paas-testbed", *(f"-f={c}" for c in crds))
     kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
@@ -185,7 +205,10 @@ def cmd_up(_: argparse.Namespace) -> None:
         (RUN / "volumes.ready").unlink(missing_ok=True)
     start("kube-controller-manager", "kube-scheduler", "coredns", "traefik", "volumes")
     # kube-proxy reports healthy only once it has seen its Node.
+    restart_if_stale(comps["kubelet"], CONF / "kubelet.yaml")
     start("kubelet", "kube-proxy")
+    start("metrics-server")
+    wait_for("the metrics.k8s.io APIService to be Available", apiservice_available)
     smoke_test_pod()
     log(
         f"up in {time.monotonic() - started:.1f}s; node {NODE_NAME} Ready. "
@@ -199,7 +222,14 @@ def cmd_down(args: argparse.Namespace) -> None:
     up = {n for n, c in comps.items() if c.pid() is not None}
     # Let the kubelet tear pods down through CRI (which also runs CNI DEL), with
     # nothing left to recreate them.
-    for n in ("kube-controller-manager", "kube-scheduler", "traefik", "coredns", "volumes"):
+    for n in (
+        "kube-controller-manager",
+        "kube-scheduler",
+        "traefik",
+        "coredns",
+        "volumes",
+        "metrics-server",
+    ):
         comps[n].stop()
     if {"kube-apiserver", "kubelet", "containerd"} <= up:
         kubectl(

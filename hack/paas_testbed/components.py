@@ -46,6 +46,7 @@ from .config import (
     run,
 )
 from .kube import api
+from .metrics_server import aggregation_flags, metrics_server_argv
 from .pki import admin_token
 
 
@@ -252,6 +253,7 @@ def components() -> list[Component]:
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
                 "--kubelet-preferred-address-types=InternalIP,Hostname",
                 "--profiling=false",
+                *aggregation_flags(),
                 "--v=1",
             ],
             lambda: http_ok("https://127.0.0.1:6443/readyz", token=admin_token()),
@@ -336,6 +338,12 @@ def components() -> list[Component]:
             ],
             lambda: http_ok(f"http://{TRAEFIK_PING}/ping"),
             env={"KUBECONFIG": f"{s}/admin.kubeconfig"},
+        ),
+        Component(
+            "metrics-server",
+            metrics_server_argv,
+            # Ready once it has scraped the kubelet (its readyz waits for that).
+            lambda: http_ok(f"https://{HOST_IP}:4443/readyz"),
         ),
         Component(
             "volumes",

@@ -201,6 +201,9 @@ authentication:
   anonymous: {{enabled: true}}
   webhook: {{enabled: false}}
 authorization: {{mode: AlwaysAllow}}
+# Served with a certificate from the testbed CA, which metrics-server checks.
+tlsCertFile: {PKI / "kubelet.crt"}
+tlsPrivateKeyFile: {PKI / "kubelet.key"}
 clusterDNS: ["{HOST_IP}"]
 clusterDomain: {CLUSTER_DOMAIN}
 resolvConf: /etc/resolv.conf

@@ -23,6 +23,9 @@ def ps(
 ) -> None:
     """Show each process type (desired/ready replicas, release) and its pods.
 
+    An autoscaled process also shows its HPA: current and desired pods, min/max
+    and the CPU use against the target (or why there is no CPU reading).
+
     \b
     Example:
       paas ps
@@ -48,6 +51,19 @@ def ps(
         console.line(
             f"=== {row['process']}: {row['ready']}/{row['desired']} ready ({row['release']})"
         )
+        scale = row.get("autoscale")
+        if scale:
+            cpu = (
+                f"cpu {scale['cpu_percent']}% (target {scale['cpu_target_percent']}%)"
+                if scale["metrics_available"]
+                else f"cpu ? (target {scale['cpu_target_percent']}%)"
+            )
+            console.line(
+                f"autoscaled: {scale['current']} current, {scale['desired']} desired "
+                f"(min {scale['min']}, max {scale['max']}); {cpu}"
+            )
+            if scale["problem"]:
+                console.warn(f"{scale['problem']}\n{scale['hint']}")
         if row["pods"]:
             console.table(
                 ["POD", "STATE", "RELEASE", "RESTARTS", "AGE"],

@@ -56,6 +56,9 @@ class Autoscale(_Model):
     min: int = Field(ge=1, le=100)
     max: int = Field(ge=1, le=100)
     cpu: int = Field(70, ge=1, le=100)
+    # Seconds of lower CPU before the HPA removes pods (its scale-down
+    # stabilization window); None leaves the Kubernetes default (300 s).
+    scale_down_after: int | None = Field(None, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _ordered(self) -> Autoscale:

@@ -85,7 +85,27 @@ def render(app: AppSpec, release: Release, settings: ClusterSettings) -> list[Ob
     if app.postdeploy and first:
         objects.append(_job(app, release, ns, "postdeploy", app.postdeploy, read_only=ro))
     objects += [_cronjob(app, job, release, ns, read_only=ro) for job in app.cron]
-    return _patched(objects, app, settings, ns)
+    objects = _patched(objects, app, settings, ns)
+    _check_cpu_requests(objects, app)
+    return objects
+
+
+def _check_cpu_requests(objects: list[Obj], app: AppSpec) -> None:
+    """An HPA on CPU needs a CPU request on every container: the size sets one, a patch may not."""
+    for p in app.processes.values():
+        name = object_name(app.name, p.name)
+        for o in objects if p.autoscale else ():
+            if o["kind"] != "Deployment" or o["metadata"]["name"] != name:
+                continue
+            for c in o["spec"]["template"]["spec"].get("containers", []):
+                if not (c.get("resources") or {}).get("requests", {}).get("cpu"):
+                    raise RenderError(
+                        f"processes.{p.name}.autoscale: container `{c.get('name')}` of "
+                        f"Deployment/{name} has no CPU request, so the HPA cannot measure its "
+                        "CPU use",
+                        "Keep `resources.requests.cpu` (the process's `size` sets it) in "
+                        "`kubernetes.patches`, or remove `autoscale`.",
+                    )
 
 
 def check_policy(app: AppSpec, settings: ClusterSettings) -> None:
@@ -418,7 +438,7 @@ def _pdb(app: AppSpec, process: Process, ns: str) -> Obj:
 def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
     assert process.autoscale is not None
     scale = process.autoscale
-    return {
+    hpa: Obj = {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
         "metadata": _meta(object_name(app.name, process.name), ns, labels(app.name, process.name)),
@@ -441,6 +461,11 @@ def _hpa(app: AppSpec, process: Process, ns: str) -> Obj:
             ],
         },
     }
+    if scale.scale_down_after is not None:
+        hpa["spec"]["behavior"] = {
+            "scaleDown": {"stabilizationWindowSeconds": scale.scale_down_after}
+        }
+    return hpa
 
 
 def _job(

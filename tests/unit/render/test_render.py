@@ -146,6 +146,43 @@ def test_hpa_leaves_replicas_to_the_autoscaler_and_adds_a_pdb(tmp_path: Path) ->
     assert "replicas" not in objects[("Deployment", "a-web")]["spec"]
     assert objects[("HorizontalPodAutoscaler", "a-web")]["spec"]["minReplicas"] == 2
     assert ("PodDisruptionBudget", "a-web") in objects
+    assert "behavior" not in objects[("HorizontalPodAutoscaler", "a-web")]["spec"]
+    # The HPA's utilization is a share of the CPU request: the pods must have one.
+    container = objects[("Deployment", "a-web")]["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["requests"]["cpu"]
+
+
+def test_a_patch_that_drops_the_cpu_request_of_an_autoscaled_process_is_refused(
+    tmp_path: Path,
+) -> None:
+    app = app_with(
+        tmp_path,
+        """\
+name: a
+processes:
+  web: {command: x, autoscale: {min: 1, max: 3}}
+kubernetes:
+  patches:
+    - target: {kind: Deployment, process: web}
+      json: [{op: remove, path: /spec/template/spec/containers/0/resources/requests/cpu}]
+""",
+    )
+    with pytest.raises(RenderError, match=r"^processes.web.autoscale: container `web` of "):
+        render(app, RELEASE, ClusterSettings())
+
+
+def test_hpa_scale_down_window_from_scale_down_after(tmp_path: Path) -> None:
+    app = app_with(
+        tmp_path,
+        "name: a\nprocesses:\n  web:\n    command: x\n"
+        "    autoscale: {min: 1, max: 3, cpu: 20, scale_down_after: 60}\n",
+    )
+    objects = {
+        (o["kind"], o["metadata"]["name"]): o for o in render(app, RELEASE, ClusterSettings())
+    }
+    spec = objects[("HorizontalPodAutoscaler", "a-web")]["spec"]
+    assert spec["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 60}}
+    assert spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 20
 
 
 def test_config_values_and_release_env(tmp_path: Path) -> None:
