@@ -192,10 +192,12 @@ def read_layer(data: bytes) -> list[Entry]:
         stored = _number(block, 148, 156)
         if stored != sum(block[:148]) + 8 * 32 + sum(block[156:]):
             raise LayerRefused("the app layer has a header with a wrong checksum")
-        kind = chr(block[156])
         prefix = _field(block, 345, 500).decode("ascii", "replace")
         name = _field(block, 0, 100).decode("ascii", "replace")
         full = f"{prefix}/{name}" if prefix else name
+        kind = chr(block[156])
+        if kind == KIND_DIR and full.endswith("/"):
+            full = full[:-1]
         rel = _relative(full)
         size = _number(block, 124, 136)
         mode = _number(block, 100, 108)
