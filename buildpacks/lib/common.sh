@@ -219,6 +219,12 @@ code_only() {
   } >>"$CNB_LAYERS_DIR/launch.toml"
 }
 
+# web_guessed: whether the image's web command is this buildpack's own guess:
+# no PAAS_WEB_COMMAND and no `web:` line in the Procfile (which wins).
+web_guessed() {
+  [[ -z "${PAAS_WEB_COMMAND:-}" ]] && ! grep -qE '^[[:space:]]*web[[:space:]]*:' Procfile 2>/dev/null
+}
+
 # port_default: a launch-time PORT of 5000 when the platform sets none (the
 # platform always sets it; `podman run IMAGE` does not).
 port_default() {

@@ -12,7 +12,8 @@ same bytes, and so the same diffID, as the lifecycle's for the same files.
 
 `read_layer()` reads a previous image's app layer, which came from a registry:
 only USTAR entries of regular files, directories and symlinks under
-`/workspace`, no `..`, symlinks that stay inside `/workspace`, bounded sizes.
+`/workspace`, no `..`, symlinks that stay inside `/workspace` (or lead into a
+buildpack's layer under `/layers`, as Node's `node_modules`), bounded sizes.
 Anything else is `LayerRefused` (the caller then takes the full build).
 
 Pure: bytes in, bytes out.
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ROOT = "/workspace"
+LAYERS = "/layers"
 BLOCK = 512
 #: The lifecycle's normalised mtime: 1980-01-01T00:00:01Z.
 NORMALISED_MTIME = 315532801
@@ -222,7 +224,10 @@ def read_layer(data: bytes) -> list[Entry]:
         if kind == KIND_LINK:
             target = _field(block, 157, 257).decode("ascii", "replace")
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(full), target))
-            if target.startswith("/") or not (resolved + "/").startswith(ROOT + "/"):
+            inside = (resolved + "/").startswith(ROOT + "/") and not target.startswith("/")
+            # A buildpack's link into its layers (Node's node_modules), never followed here.
+            layers = target.startswith(LAYERS + "/") and resolved == target
+            if not (inside or layers):
                 raise LayerRefused(f"the symlink `{full}` leads outside {ROOT}")
         parent = posixpath.dirname(rel)
         if rel and parent and parent not in seen:

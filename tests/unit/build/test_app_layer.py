@@ -122,6 +122,14 @@ def test_a_hostile_layer_is_refused(members: list[tuple[str, bytes, bytes]], rea
         read_layer(_tar(*members))
 
 
+def test_a_link_into_the_buildpack_layers_is_kept() -> None:
+    target = "/layers/paas_nodejs/modules/node_modules"
+    entries = read_layer(_tar(ROOT, ("/workspace/node_modules", tarfile.SYMTYPE, target.encode())))
+    assert entries[1].target == target
+    with pytest.raises(LayerRefused, match="leads outside"):
+        read_layer(_tar(ROOT, ("/workspace/n", tarfile.SYMTYPE, b"/layers/../etc")))
+
+
 def test_a_pax_header_a_bad_checksum_and_trailing_data_are_refused() -> None:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as archive:
