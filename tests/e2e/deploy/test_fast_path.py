@@ -1,6 +1,7 @@
 """The code-only fast path on the testbed: the app layer replaced in the registry.
 
-A one-line code change of the Python starter is pushed without a CNB build,
+A one-line code change of the Python starter is pushed without a CNB build
+(with the `local` and the `cluster` strategy),
 served, and its image is the one a full build of the same source gives: the
 same app-layer diffID, the same config (labels, start command, layers). A
 change to `requirements.txt` takes the full build. The Node.js starter's
@@ -50,13 +51,14 @@ def _released_image(paas: Paas, app: str) -> str:
     return str(max(records, key=lambda r: r["version"])["image"])
 
 
+@pytest.mark.parametrize("strategy", ["local", "cluster"])
 def test_a_code_change_replaces_the_app_layer_as_a_full_build_would(
-    paas: Paas, builder: str, tmp_path: Path, app: str
+    paas: Paas, builder: str, tmp_path: Path, app: str, strategy: str
 ) -> None:
     del builder  # the paas builder is in the registry
     source = tmp_path / "python-flask"
     shutil.copytree(REPO / "templates" / "python-flask", source)
-    first = paas("push", str(source), "--app", app)
+    first = paas("push", str(source), "--app", app, "--strategy", strategy)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "Code-only change" not in first.stderr
     wait_for_body(app, "release=v1")
@@ -65,7 +67,7 @@ def test_a_code_change_replaces_the_app_layer_as_a_full_build_would(
     page.write_text(
         page.read_text().replace("from python-flask</h1>", "from python-flask, fast</h1>")
     )
-    second = paas("push", str(source), "--app", app, "--verbose")
+    second = paas("push", str(source), "--app", app, "--strategy", strategy, "--verbose")
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Code-only change: replaced the app layer" in second.stderr, second.stderr[-3000:]
     assert "Deployed v2:" in second.stderr
@@ -73,7 +75,9 @@ def test_a_code_change_replaces_the_app_layer_as_a_full_build_would(
     fast = _released_image(paas, app)
 
     # A full build of the same source (its own tag, so nothing is reused).
-    full_run = paas("build", str(source), "--app", app, "--tag", "full-check", "--json")
+    full_run = paas(
+        "build", str(source), "--app", app, "--strategy", strategy, "--tag", "full-check", "--json"
+    )
     assert full_run.returncode == 0, full_run.stderr[-3000:]
     full = json.loads(full_run.stdout)["image"]
     fast_digest, fast_config = _config(fast)
@@ -92,7 +96,7 @@ def test_a_code_change_replaces_the_app_layer_as_a_full_build_would(
 
     deps = source / "requirements.txt"
     deps.write_text(deps.read_text() + "\n# pinned as before\n")
-    third = paas("push", str(source), "--app", app, "--verbose")
+    third = paas("push", str(source), "--app", app, "--strategy", strategy, "--verbose")
     assert third.returncode == 0, third.stderr[-3000:]
     assert "Code-only change" not in third.stderr
     assert "`requirements.txt` changed" in third.stderr
