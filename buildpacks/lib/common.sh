@@ -204,6 +204,27 @@ web_command() {
   fi
 }
 
+# code_only NAME JSON: declare, with the image label `io.paas.code-only.NAME`, that
+# this buildpack's output depends on no app file but the `deps` patterns of JSON
+# (`{"deps": [...], "generated": [...]}`, `generated` being the paths it wrote
+# into the app directory). Call it after write_processes, and only when no step
+# read the app's code: then `paas push` may replace just the app layer when only
+# other files change (see docs/builds.md, "The code-only fast path").
+code_only() {
+  {
+    echo "[[labels]]"
+    echo "  key = $(toml_string "io.paas.code-only.$1")"
+    echo "  value = $(toml_string "$2")"
+    echo
+  } >>"$CNB_LAYERS_DIR/launch.toml"
+}
+
+# web_guessed: whether the image's web command is this buildpack's own guess:
+# no PAAS_WEB_COMMAND and no `web:` line in the Procfile (which wins).
+web_guessed() {
+  [[ -z "${PAAS_WEB_COMMAND:-}" ]] && ! grep -qE '^[[:space:]]*web[[:space:]]*:' Procfile 2>/dev/null
+}
+
 # port_default: a launch-time PORT of 5000 when the platform sets none (the
 # platform always sets it; `podman run IMAGE` does not).
 port_default() {

@@ -151,7 +151,10 @@ def _carry_out(
     started = time.monotonic()
     source_dir = path / plan.source_path
     secret_env = _mirror_credentials(plan, kube, on_line)
-    if plan.strategy == "cluster" and plan.builds_dockerfile:
+    if plan.strategy == "local" or (plan.strategy == "cluster" and not plan.builds_dockerfile):
+        result = _cnb_build(path, plan, environ, on_line, clear_cache, kube, secret_env)
+        return BuildResult(plan, result[0], time.monotonic() - started, result[1])
+    if plan.strategy == "cluster":
         from paas.build.dockerfile_cluster import dockerfile_cluster_build
         from paas.kube.api import Kube
 
@@ -164,6 +167,36 @@ def _carry_out(
             clear_cache=clear_cache,
         )
         return BuildResult(plan, digest, time.monotonic() - started, files)
+    with tempfile.TemporaryDirectory(prefix=f"paas-build-{plan.app}-") as tmp:
+        staged = Path(tmp) / "app"
+        files = copy_source(source_dir, staged, read_ignore_rules(source_dir))
+        with registry_auth_env(plan.registry, environ) as auth:
+            run_env = {**environ, **auth}
+            from paas.build.dockerfile import dockerfile_build
+
+            digest = dockerfile_build(plan, staged, env=run_env, on_line=on_line)
+    return BuildResult(plan, digest, time.monotonic() - started, files)
+
+
+def _cnb_build(
+    path: Path,
+    plan: BuildPlan,
+    environ: dict[str, str],
+    on_line: OutputLine,
+    clear_cache: bool,
+    kube: Kube | None,
+    secret_env: dict[str, str],
+) -> tuple[str, int]:
+    """A buildpacks build (`local` or `cluster`), tagged with its lineage; digest and file count.
+
+    The builder's digest is resolved right before the build, for the lineage
+    tag that the code-only fast path of the next push requires.
+    """
+    from paas.build.credentials import registry_auth_env
+    from paas.build.fastpath import builder_digest, tag_lineage
+
+    source_dir = path / plan.source_path
+    builder = builder_digest(plan)
     if plan.strategy == "cluster":
         from paas.build.cluster import cluster_build
         from paas.kube.api import Kube
@@ -177,28 +210,24 @@ def _carry_out(
             clear_cache=clear_cache,
             secret_env=secret_env,
         )
-        return BuildResult(plan, digest, time.monotonic() - started, files)
+        tag_lineage(plan, builder, digest)
+        return digest, files
     with tempfile.TemporaryDirectory(prefix=f"paas-build-{plan.app}-") as tmp:
         staged = Path(tmp) / "app"
         files = copy_source(source_dir, staged, read_ignore_rules(source_dir))
         with registry_auth_env(plan.registry, environ) as auth:
-            run_env = {**environ, **auth}
-            if plan.strategy == "dockerfile":
-                from paas.build.dockerfile import dockerfile_build
+            from paas.build.pack import pack_build
 
-                digest = dockerfile_build(plan, staged, env=run_env, on_line=on_line)
-            else:
-                from paas.build.pack import pack_build
-
-                digest = pack_build(
-                    plan,
-                    staged,
-                    env=run_env,
-                    on_line=on_line,
-                    clear_cache=clear_cache,
-                    secret_env=secret_env,
-                )
-    return BuildResult(plan, digest, time.monotonic() - started, files)
+            digest = pack_build(
+                plan,
+                staged,
+                env={**environ, **auth},
+                on_line=on_line,
+                clear_cache=clear_cache,
+                secret_env=secret_env,
+            )
+    tag_lineage(plan, builder, digest)
+    return digest, files
 
 
 def _mirror_credentials(plan: BuildPlan, kube: Kube | None, on_line: OutputLine) -> dict[str, str]:
@@ -273,15 +302,31 @@ def build_unless_published(
     kube: Kube,
     on_info: OutputLine,
     on_line: OutputLine,
+    fast_path: bool = True,
 ) -> str:
     """Build the app unless the registry has its image already; return the image by digest.
 
     The image is tagged with a fingerprint of its source and build inputs, so an
-    unchanged app is not rebuilt.
+    unchanged app is not rebuilt. A code-only change of an app whose
+    buildpacks allow it replaces the app layer of the previous image
+    (`paas.build.fastpath`) unless `fast_path` is False or ``PAAS_FAST_PATH=0``;
+    why it did not is said with ``--verbose``.
     """
     plan = fingerprinted_plan(project, settings, strategy=strategy)
     ref = _published(plan, settings)
     if ref:
         on_info(f"Source unchanged since `{plan.image}`: not rebuilding.")
         return ref
+    from paas.build.fastpath import code_only_build, enabled
+    from paas.build.output import is_verbose
+
+    if fast_path and enabled(os.environ):
+        why = on_info if is_verbose() else (lambda _text: None)
+        fast = code_only_build(plan, project.source_dir, why=why)
+        if fast is not None:
+            digest, seconds = fast
+            on_info(f"Code-only change: replaced the app layer ({seconds:.1f} s)")
+            return f"{plan.repository}@{digest}"
+    elif is_verbose():
+        on_info("Full build: the fast path is turned off.")
     return build_app(project.path, plan, on_line=on_line, kube=kube, on_info=on_info).image

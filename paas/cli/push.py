@@ -31,6 +31,13 @@ def push(
             show_default=False,
         ),
     ] = None,
+    no_fast_path: Annotated[
+        bool,
+        typer.Option(
+            "--no-fast-path",
+            help="Run the full build even for a code-only change (also PAAS_FAST_PATH=0).",
+        ),
+    ] = False,
     no_rollback: Annotated[
         bool,
         typer.Option(
@@ -69,6 +76,7 @@ def push(
       paas push ./api --app api
       paas push --image registry.example.com/api@sha256:...   # CI: deploy a built image
       paas push --no-wait          # end once applied; `paas ps` shows the rollout
+      paas push --no-fast-path     # a full build even when only app code changed
     """
     from paas.build import build_unless_published
     from paas.cli.common import ChangeReport, session
@@ -100,6 +108,7 @@ def push(
                 kube=current.kube,
                 on_info=console.info,
                 on_line=console.info,
+                fast_path=not no_fast_path,
             )
             source = ""
         report.image = ref
